@@ -1,0 +1,160 @@
+"""The built-in studies: a compressed-sensing phase transition and the tour.
+
+``cs_phase_transition`` is the classic Donoho–Tanner experiment: a Gaussian
+m×n sensing matrix, a k-sparse Gaussian signal, noiseless measurements, and
+the empirical probability that ℓ1 minimisation (basis pursuit, computed as
+the end of the LARS-Lasso path) and orthogonal matching pursuit (given k)
+recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
+
+``tour`` runs one small study per capability; the grid is a union of
+sub-grids keyed by ``study``, so each capability adds its own entry to
+``_TOUR_STUDIES`` and its sub-grid when it lands.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sigrec.simulate._experiment import Experiment, register
+
+__all__ = ["cs_phase_transition_trial", "tour_trial"]
+
+# Relative error below 1e-3 (NMSE below -60 dB) counts as exact recovery in
+# noiseless compressed sensing: LARS/OMP reach ~1e-12 when they succeed and
+# are off by O(1) when they do not, so the threshold is not critical.
+_SUCCESS_NMSE = 1e-6
+# Exact recoveries give NMSE ~1e-25; floor the dB value so means stay finite.
+_NMSE_DB_FLOOR = -100.0
+
+
+def _nmse_db_floored(x_true, x_estimate):
+    from sigrec.metrics import nmse
+
+    value = nmse(x_true, x_estimate)
+    return max(10.0 * math.log10(value), _NMSE_DB_FLOOR) if value > 0 else _NMSE_DB_FLOOR, value
+
+
+def cs_phase_transition_trial(params, rng):
+    """One noiseless compressed-sensing trial; returns success and NMSE of ℓ1 and OMP.
+
+    Parameters
+    ----------
+    params : dict
+        ``n`` (signal length), ``delta`` (m/n) and ``rho`` (k/m).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``success_l1``, ``success_omp`` (1.0 when NMSE < 1e-6), and
+        ``nmse_db_l1``, ``nmse_db_omp`` (dB, floored at -100 dB).
+    """
+    from sklearn.linear_model import lars_path, orthogonal_mp
+
+    n = int(params["n"])
+    n_measurements = max(1, round(params["delta"] * n))
+    sparsity = max(1, round(params["rho"] * n_measurements))
+    sensing = rng.standard_normal((n_measurements, n)) / math.sqrt(n_measurements)
+    signal = np.zeros(n)
+    signal[rng.choice(n, size=sparsity, replace=False)] = rng.standard_normal(sparsity)
+    measurements = sensing @ signal
+
+    # The Lasso path's end point as lambda -> 0 is the minimum-l1 interpolant (basis pursuit).
+    _, _, coefs = lars_path(sensing, measurements, method="lasso", alpha_min=0.0, max_iter=4 * n)
+    estimate_l1 = coefs[:, -1]
+    estimate_omp = orthogonal_mp(sensing, measurements, n_nonzero_coefs=min(sparsity, n_measurements))
+
+    metrics = {}
+    for name, estimate in (("l1", estimate_l1), ("omp", estimate_omp)):
+        error_db, error = _nmse_db_floored(signal, estimate)
+        metrics[f"success_{name}"] = float(error < _SUCCESS_NMSE)
+        metrics[f"nmse_db_{name}"] = error_db
+    return metrics
+
+
+def _plot_phase_transition(summary, out_dir):
+    from pathlib import Path
+
+    from sigrec.simulate._report import new_figure, plot_phase_diagram
+
+    figure, axes = new_figure(1, 2, figsize=(9.5, 3.8))
+    for ax, method in zip(axes, ("l1", "omp"), strict=True):
+        plot_phase_diagram(summary, f"success_{method}", "delta", "rho", ax=ax)
+        ax.set_title({"l1": "ℓ1 (basis pursuit)", "omp": "OMP (k known)"}[method])
+        ax.set_xlabel("δ = m/n")
+        ax.set_ylabel("ρ = k/m")
+    figure.tight_layout()
+    path = Path(out_dir) / "cs_phase_transition.png"
+    figure.savefig(path, dpi=110)
+    return [path]
+
+
+register(
+    Experiment(
+        name="cs_phase_transition",
+        trial=cs_phase_transition_trial,
+        grid={
+            "n": [128],
+            "delta": [round(0.1 * i, 2) for i in range(1, 10)],
+            "rho": [round(0.1 * i, 2) for i in range(1, 10)],
+        },
+        n_trials=100,
+        chunk_size=25,
+        quick={"grid": {"n": [64], "delta": [0.25, 0.5, 0.75], "rho": [0.1, 0.3, 0.5]}, "n_trials": 20},
+        description="Donoho-Tanner phase transition of l1 (LARS basis pursuit) and OMP, Gaussian CS",
+        plot=_plot_phase_transition,
+    )
+)
+
+
+# --------------------------------------------------------------------------- tour
+# study name -> trial function; capabilities add theirs when they land.
+_TOUR_STUDIES = {"cs_phase_transition": cs_phase_transition_trial}
+
+
+def tour_trial(params, rng):
+    """Dispatch a tour trial to its study's trial function (``params["study"]``)."""
+    params = dict(params)
+    study = params.pop("study")
+    return _TOUR_STUDIES[study](params, rng)
+
+
+def _plot_tour(summary, out_dir):
+    paths = []
+    cs = summary[summary["study"] == "cs_phase_transition"]
+    if not cs.empty:
+        paths += _plot_phase_transition(cs, out_dir)
+    return paths
+
+
+register(
+    Experiment(
+        name="tour",
+        trial=tour_trial,
+        grid=[
+            {
+                "study": ["cs_phase_transition"],
+                "n": [128],
+                "delta": [0.2, 0.4, 0.6, 0.8],
+                "rho": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+            },
+        ],
+        n_trials=50,
+        chunk_size=25,
+        quick={
+            "grid": [
+                {
+                    "study": ["cs_phase_transition"],
+                    "n": [64],
+                    "delta": [0.25, 0.5, 0.75],
+                    "rho": [0.1, 0.3, 0.5],
+                },
+            ],
+            "n_trials": 20,
+        },
+        description="A quick study of every capability (now: the CS phase transition)",
+        plot=_plot_tour,
+    )
+)
