@@ -1,0 +1,34 @@
+"""Data sets for tests, notebooks and benchmarks, all available offline.
+
+- :func:`load_natural_patches`: whitened natural-image patches from the
+  sample images shipped with scikit-learn and scikit-image.
+
+Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
+attribute access (PEP 562) and import scikit-image or scikit-learn only when
+called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # static analysers and IDEs see the real signature
+    from sigrec.datasets.natural_patches import load_natural_patches
+
+# Public name -> module that defines it.
+_LAZY_LOADERS = {"load_natural_patches": "sigrec.datasets.natural_patches"}
+
+__all__ = ["load_natural_patches"]
+
+
+def __getattr__(name):
+    if name in _LAZY_LOADERS:
+        loader = getattr(importlib.import_module(_LAZY_LOADERS[name]), name)
+        globals()[name] = loader  # later lookups skip __getattr__
+        return loader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
