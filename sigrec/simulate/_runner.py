@@ -145,7 +145,7 @@ def _dask_client(n_jobs, scheduler):
         else:
             cluster = stack.enter_context(
                 LocalCluster(
-                    n_workers=max(n_jobs, 1),
+                    n_workers=(os.cpu_count() or 1) if n_jobs == -1 else n_jobs,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
@@ -190,12 +190,14 @@ def run(
     seed : int, optional
         Root seed (default 0, or the stored one when resuming).
     n_jobs : int, default=1
-        Worker processes (loky) or LocalCluster workers (dask). ``-1`` uses
-        every core with loky.
+        Worker processes (loky) or LocalCluster workers (dask); ``-1`` uses
+        every core. Ignored with ``scheduler``.
     backend : {"loky", "dask"}
     scheduler : str, optional
         Address of an existing dask scheduler (``tcp://host:8786``); implies
-        ``backend="dask"``.
+        ``backend="dask"``. Without it, ``backend="dask"`` starts (about 1 s)
+        and closes a LocalCluster on every call: pass the address of one you
+        keep running when you call :func:`run` many times.
     chunk_size : int, optional
         Trials per task; default the experiment's.
     progress : bool, default=True
