@@ -104,9 +104,9 @@ def _command_list(args):
     experiments = list_experiments()
     width = max(len(e.name) for e in experiments)
     for experiment in experiments:
-        cells = len(experiment.cells(experiment.grid))
-        print(f"{experiment.name:<{width}}  {cells:>4} cells x {experiment.n_trials:>4} trials  "
-              f"{experiment.description}")
+        cells = experiment.cells(experiment.grid, experiment.n_trials)
+        total = sum(trials for _, trials in cells)
+        print(f"{experiment.name:<{width}}  {len(cells):>4} cells {total:>6} trials  {experiment.description}")
     return 0
 
 

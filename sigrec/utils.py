@@ -16,7 +16,10 @@ import importlib.util
 __all__ = ["all_estimators"]
 
 # (public name, "module:attribute", optional dependency or None)
-_ESTIMATORS: list[tuple[str, str, str | None]] = []
+_ESTIMATORS: list[tuple[str, str, str | None]] = [
+    ("LqDictionaryLearning", "sigrec.coding:LqDictionaryLearning", None),
+    ("LqSparseCoder", "sigrec.coding:LqSparseCoder", None),
+]
 
 
 def all_estimators(*, include_optional=True):

@@ -202,7 +202,7 @@ def test_tour_quick_reproduces_known_phase_transition_shape():
 
 
 # ----------------------------------------------------------------- interruption
-SLOW_MODULE = '''
+SLOW_MODULE = """
 import time
 from sigrec.simulate import Experiment, register
 
@@ -211,7 +211,7 @@ def slow_trial(params, rng):
     return {"value": float(rng.standard_normal()), "k": float(params["k"])}
 
 register(Experiment(name="slow", trial=slow_trial, grid={"k": [1, 2, 3, 4]}, n_trials=50, chunk_size=5))
-'''
+"""
 
 
 def _count_rows(path):
@@ -257,8 +257,6 @@ def test_sigkill_then_resume_gives_every_trial_once(tmp_path):
     assert killed_rows == clean_rows
 
 
-
-
 def worker_killing_trial(params, rng):
     """Kills its own dask worker the first time it runs trial 3 of cell k=2."""
     marker = Path(params["marker"])
@@ -285,36 +283,46 @@ def test_dask_worker_death_loses_and_duplicates_nothing(tmp_path):
         n_trials=20,
         chunk_size=4,
     )
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      host="127.0.0.1") as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as cluster:
         frame = run(experiment, progress=False, scheduler=cluster.scheduler_address, store=tmp_path / "d.sqlite")
     assert Path(marker).read_text() == "killed", "a worker must have died during the sweep"
     assert len(frame) == 60 and not frame[["cell", "trial"]].duplicated().any()
     reference = run(experiment, progress=False)  # marker exists now: nobody dies
-    assert frame.sort_values(["cell", "trial"])["value"].tolist() == reference.sort_values(["cell", "trial"])[
-        "value"
-    ].tolist()
+    assert (
+        frame.sort_values(["cell", "trial"])["value"].tolist()
+        == reference.sort_values(["cell", "trial"])["value"].tolist()
+    )
 
 
 # ----------------------------------------------------------------- CLI
 def test_cli_run_report_and_errors(tmp_path):
-    store = tmp_path / "tour.sqlite"
+    store = tmp_path / "pt.sqlite"
     listing = _sigrec("list")
     assert listing.returncode == 0 and "cs_phase_transition" in listing.stdout and "tour" in listing.stdout
-    done = _sigrec("run", "tour", "--quick", "--store", str(store), "--trials", "2", "--grid", "rho=0.1,0.2")
+    done = _sigrec(
+        "run", "cs_phase_transition", "--quick", "--store", str(store), "--trials", "2", "--grid", "rho=0.1,0.2"
+    )
     assert done.returncode == 0, done.stderr
     assert f"12 trials in {store}" in done.stdout
-    reported = _sigrec("report", "tour", "--store", str(store), "--out", str(tmp_path / "fig"))
+    reported = _sigrec("report", "cs_phase_transition", "--store", str(store), "--out", str(tmp_path / "fig"))
     assert reported.returncode == 0, reported.stderr
     assert (tmp_path / "fig" / "cs_phase_transition.png").stat().st_size > 5000
 
     for args, message in (
         (("run", "nope"), "unknown experiment 'nope'"),
-        (("run", "tour", "--grid", "bogus=1", "--store", str(tmp_path / "x.sqlite")), "unknown grid key 'bogus'"),
-        (("run", "tour", "--grid", "rho", "--store", str(tmp_path / "y.sqlite")), "--grid expects key=value"),
-        (("run", "tour", "--quick", "--store", str(store)), "already holds 12 trials"),
-        (("report", "cs_phase_transition", "--store", str(store)), "holds results of experiment 'tour'"),
-        (("run", "tour", "--quick", "--store", "/proc/sigrec/x.sqlite"), "cannot create the folder"),
+        (
+            ("run", "cs_phase_transition", "--grid", "bogus=1", "--store", str(tmp_path / "x.sqlite")),
+            "unknown grid key 'bogus'",
+        ),
+        (
+            ("run", "cs_phase_transition", "--grid", "rho", "--store", str(tmp_path / "y.sqlite")),
+            "--grid expects key=value",
+        ),
+        (("run", "cs_phase_transition", "--quick", "--store", str(store)), "already holds 12 trials"),
+        (("report", "tour", "--store", str(store)), "holds results of experiment 'cs_phase_transition'"),
+        (("run", "cs_phase_transition", "--quick", "--store", "/proc/sigrec/x.sqlite"), "cannot create the folder"),
     ):
         failed = _sigrec(*args)
         assert failed.returncode == 2, (args, failed.stderr)
@@ -326,3 +334,19 @@ def test_version_and_module_entry_point():
 
     assert _sigrec("--version").stdout.strip() == f"sigrec {__version__}"
     assert get_experiment("tour").name == "tour"
+
+
+def test_sub_grids_can_set_their_own_trial_count():
+    experiment = Experiment(
+        name="_test_subgrid_trials",
+        trial=noisy_mean_trial,
+        grid=[{"n": [5], "shift": [0.0]}, {"n": [6], "shift": [1.0], "@trials": 2}],
+        n_trials=4,
+    )
+    frame = run(experiment, progress=False)
+    assert frame.groupby("n").size().to_dict() == {5: 4, 6: 2}
+    frame = run(experiment, progress=False, n_trials=3)  # --trials overrides every sub-grid
+    assert frame.groupby("n").size().to_dict() == {5: 3, 6: 3}
+    assert experiment.keys == ["n", "shift"]
+    with pytest.raises(ExperimentError, match="@trials must be a positive int"):
+        Experiment(name="x", trial=bad_trial, grid={"a": [1], "@trials": 0})

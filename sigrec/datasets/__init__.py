@@ -2,6 +2,7 @@
 
 - :func:`load_natural_patches`: whitened natural-image patches from the
   sample images shipped with scikit-learn and scikit-image.
+- :func:`load_patch_dictionary`: a fixed 512-atom dictionary for those patches.
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -15,11 +16,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.natural_patches import load_natural_patches
+    from sigrec.datasets.patch_dictionary import load_patch_dictionary
 
 # Public name -> module that defines it.
-_LAZY_LOADERS = {"load_natural_patches": "sigrec.datasets.natural_patches"}
+_LAZY_LOADERS = {
+    "load_natural_patches": "sigrec.datasets.natural_patches",
+    "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
+}
 
-__all__ = ["load_natural_patches"]
+__all__ = ["load_natural_patches", "load_patch_dictionary"]
 
 
 def __getattr__(name):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 __all__ = ["Experiment", "register", "get_experiment", "list_experiments", "ExperimentError"]
 
 # Modules whose import registers experiments; each capability appends its own.
-_EXPERIMENT_MODULES = ["sigrec.simulate.tour"]
+_EXPERIMENT_MODULES = ["sigrec.simulate.tour", "sigrec.coding.experiments"]
 
 _REGISTRY: dict[str, Experiment] = {}
 _loaded = False
@@ -31,6 +31,9 @@ _loaded = False
 
 class ExperimentError(ValueError):
     """An unknown experiment, grid key or grid value."""
+
+
+TRIALS_KEY = "@trials"
 
 
 def _as_grid_list(grid):
@@ -42,11 +45,19 @@ def _as_grid_list(grid):
             raise ExperimentError("a grid is a non-empty dict (or a list of them) of key -> list of values")
         checked = {}
         for key, values in sub.items():
+            if key == TRIALS_KEY:
+                # A sub-grid may set its own trial count (e.g. a slow study inside the tour).
+                if not isinstance(values, int) or values < 1:
+                    raise ExperimentError(f"{TRIALS_KEY} must be a positive int, got {values!r}")
+                checked[key] = values
+                continue
             if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
                 values = [values]
             if len(values) == 0:
                 raise ExperimentError(f"grid key {key!r} has no values")
             checked[str(key)] = list(values)
+        if set(checked) == {TRIALS_KEY}:
+            raise ExperimentError("a sub-grid needs at least one parameter key")
         grids.append(checked)
     return grids
 
@@ -79,7 +90,9 @@ class Experiment:
     grid : dict or list of dict
         Parameter grid: key -> list of values (a list of dicts is a union of
         sub-grids, as in scikit-learn's ``ParameterGrid``). Values must be
-        JSON-serialisable scalars.
+        JSON-serialisable scalars. A sub-grid may hold ``"@trials": k`` to
+        run k trials per cell instead of ``n_trials`` (``--trials`` still
+        overrides every sub-grid).
     n_trials : int
         Default number of trials per cell.
     chunk_size : int
@@ -114,14 +127,16 @@ class Experiment:
         seen = {}
         for sub in self.grid:
             for key in sub:
-                seen.setdefault(key, None)
+                if key != TRIALS_KEY:
+                    seen.setdefault(key, None)
         return list(seen)
 
     def resolve(self, *, grid_overrides=None, n_trials=None, quick=False):
-        """Return ``(grids, n_trials)`` after ``--quick`` and ``--grid`` overrides.
+        """Return ``(grids, n_trials)`` after ``--quick``, ``--grid`` and ``--trials``.
 
         ``grid_overrides`` maps existing keys to new value lists; an unknown
-        key raises :class:`ExperimentError` listing the valid keys.
+        key raises :class:`ExperimentError` listing the valid keys. An
+        explicit ``n_trials`` replaces every sub-grid's own ``"@trials"``.
         """
         grids = [dict(sub) for sub in self.grid]
         trials = self.n_trials
@@ -130,9 +145,9 @@ class Experiment:
                 grids = _as_grid_list(self.quick["grid"])
             trials = self.quick.get("n_trials", trials)
         for key, values in (grid_overrides or {}).items():
-            holders = [sub for sub in grids if key in sub]
+            holders = [sub for sub in grids if key in sub and key != TRIALS_KEY]
             if not holders:
-                valid = sorted({k for sub in grids for k in sub})
+                valid = sorted({k for sub in grids for k in sub if k != TRIALS_KEY})
                 raise ExperimentError(
                     f"unknown grid key {key!r} for experiment {self.name!r}; valid keys: {', '.join(valid)}"
                 )
@@ -142,17 +157,26 @@ class Experiment:
             if n_trials < 1:
                 raise ExperimentError(f"--trials must be at least 1, got {n_trials}")
             trials = n_trials
+            for sub in grids:
+                sub.pop(TRIALS_KEY, None)
         return grids, trials
 
     @staticmethod
-    def cells(grids):
-        """Expand grids into a list of parameter dicts (duplicates removed)."""
+    def cells(grids, n_trials=None):
+        """Expand grids into parameter dicts (duplicates removed).
+
+        With ``n_trials`` given, return ``(params, trials)`` pairs instead,
+        where ``trials`` is the sub-grid's ``"@trials"`` or ``n_trials``.
+        """
         seen = {}
         for sub in grids:
-            keys = list(sub)
+            keys = [k for k in sub if k != TRIALS_KEY]
+            trials = sub.get(TRIALS_KEY, n_trials)
             for combo in itertools.product(*(sub[k] for k in keys)):
                 params = dict(zip(keys, combo, strict=True))
-                seen.setdefault(cell_key(params), params)
+                seen.setdefault(cell_key(params), (params, trials))
+        if n_trials is None:
+            return [params for params, _ in seen.values()]
         return list(seen.values())
 
 

@@ -121,9 +121,9 @@ def run_chunk(trial_function, params, cell, trials, root_seed, *, pin_threads=Tr
     return rows
 
 
-def _plan_chunks(cells, n_trials, chunk_size, completed):
+def _plan_chunks(cells_with_trials, chunk_size, completed):
     chunks = []
-    for params in cells:
+    for params, n_trials in cells_with_trials:
         cell = cell_key(params)
         todo = [t for t in range(n_trials) if (cell, t) not in completed]
         for start in range(0, len(todo), chunk_size):
@@ -227,7 +227,7 @@ def run(
         store, experiment.name, root_seed=seed, resume=resume, version=__version__
     )
     with result_store:
-        chunks = _plan_chunks(Experiment.cells(grids), trials, chunk_size, result_store.completed())
+        chunks = _plan_chunks(Experiment.cells(grids, trials), chunk_size, result_store.completed())
         bar = tqdm(total=len(chunks), unit="chunk", desc=experiment.name, disable=not progress, file=sys.stderr)
         root_seed = result_store.root_seed
         with bar:

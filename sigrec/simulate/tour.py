@@ -6,7 +6,8 @@ the empirical probability that ℓ1 minimisation (basis pursuit, computed as
 the end of the LARS-Lasso path) and orthogonal matching pursuit (given k)
 recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
 
-``tour`` runs one small study per capability; the grid is a union of
+``tour`` runs one small study per capability (now: the phase transition
+and ℓq coding at matched sparsity); the grid is a union of
 sub-grids keyed by ``study``, so each capability adds its own entry to
 ``_TOUR_STUDIES`` and its sub-grid when it lands.
 """
@@ -110,8 +111,15 @@ register(
 
 
 # --------------------------------------------------------------------------- tour
+def _coding_trial(params, rng):
+    # Imported lazily: sigrec.coding pulls in numba, which listing experiments must not.
+    from sigrec.coding.experiments import matched_sparsity_trial
+
+    return matched_sparsity_trial(params, rng)
+
+
 # study name -> trial function; capabilities add theirs when they land.
-_TOUR_STUDIES = {"cs_phase_transition": cs_phase_transition_trial}
+_TOUR_STUDIES = {"cs_phase_transition": cs_phase_transition_trial, "coding": _coding_trial}
 
 
 def tour_trial(params, rng):
@@ -126,6 +134,11 @@ def _plot_tour(summary, out_dir):
     cs = summary[summary["study"] == "cs_phase_transition"]
     if not cs.empty:
         paths += _plot_phase_transition(cs, out_dir)
+    coding = summary[summary["study"] == "coding"]
+    if not coding.empty:
+        from sigrec.coding.experiments import _plot_error_vs_l0
+
+        paths += _plot_error_vs_l0(coding, out_dir, "tour-coding")
     return paths
 
 
@@ -140,6 +153,8 @@ register(
                 "delta": [0.2, 0.4, 0.6, 0.8],
                 "rho": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
             },
+            {"study": ["coding"], "method": ["l1", "l0", "l1/2", "cel0", "omp"], "target_l0": [8, 16],
+             "n_patches": [200], "@trials": 3},
         ],
         n_trials=50,
         chunk_size=25,
@@ -151,10 +166,12 @@ register(
                     "delta": [0.25, 0.5, 0.75],
                     "rho": [0.1, 0.3, 0.5],
                 },
+                {"study": ["coding"], "method": ["l1", "cel0", "omp"], "target_l0": [16], "n_patches": [100],
+                 "@trials": 1},
             ],
             "n_trials": 20,
         },
-        description="A quick study of every capability (now: the CS phase transition)",
+        description="A quick study of every capability (CS phase transition; lq coding on natural patches)",
         plot=_plot_tour,
     )
 )
