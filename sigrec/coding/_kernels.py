@@ -18,6 +18,8 @@ largest violation first; sweeps run over the working set only.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sigrec._numba import njit
@@ -30,7 +32,19 @@ _SWEEPS_PER_ROUND = 20
 
 
 @njit
-def _descent_one(code, gram, diag, corr, coefs, alpha, tol, max_sweeps, working_set_step, in_set, members):
+def _zero_threshold(code, tau):
+    """Largest |v| that the exact coordinate update (curvature 1) maps to zero."""
+    if code == 0:
+        return tau
+    if code == 2:
+        return 1.5 * tau ** (2.0 / 3.0)
+    if code == 3:
+        return 2.0 * (2.0 * tau / 3.0) ** 0.75
+    return math.sqrt(2.0 * tau)  # l0, and CEL0 at curvature a^2 eta = 1
+
+
+@njit
+def _descent_one(code, gram, diag, thresholds, corr, coefs, alpha, tol, max_sweeps, working_set_step, in_set, members):
     n_components = coefs.shape[0]
     n_members = 0
     for j in range(n_components):
@@ -48,10 +62,10 @@ def _descent_one(code, gram, diag, corr, coefs, alpha, tol, max_sweeps, working_
         n_violating = 0
         for j in range(n_components):
             scores[j] = 0.0
-            if not in_set[j]:
-                if scalar_prox(code, corr[j] / diag[j], alpha / diag[j], 1.0) != 0.0:
-                    scores[j] = abs(corr[j]) / np.sqrt(diag[j])
-                    n_violating += 1
+            # Same test as "the coordinate update would be non-zero", without evaluating the prox.
+            if not in_set[j] and abs(corr[j]) / diag[j] > thresholds[j]:
+                scores[j] = abs(corr[j]) / np.sqrt(diag[j])
+                n_violating += 1
         if n_violating == 0 and inner_converged:
             converged = True
             break
@@ -120,8 +134,10 @@ def coordinate_descent(code, gram, correlations, codes, alpha, tol, max_sweeps, 
     """
     n_samples, n_components = codes.shape
     diag = np.empty(n_components)
+    thresholds = np.empty(n_components)
     for j in range(n_components):
         diag[j] = gram[j, j]
+        thresholds[j] = _zero_threshold(code, alpha / diag[j])
     sweeps = np.zeros(n_samples, dtype=np.int64)
     converged = np.zeros(n_samples, dtype=np.bool_)
     corr = np.empty(n_components)
@@ -135,6 +151,6 @@ def coordinate_descent(code, gram, correlations, codes, alpha, tol, max_sweeps, 
                 for k in range(n_components):
                     corr[k] -= codes[i, j] * gram[j, k]
         sweeps[i], converged[i] = _descent_one(
-            code, gram, diag, corr, codes[i], alpha, tol, max_sweeps, working_set_step, in_set, members
+            code, gram, diag, thresholds, corr, codes[i], alpha, tol, max_sweeps, working_set_step, in_set, members
         )
     return sweeps, converged
