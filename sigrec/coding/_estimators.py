@@ -286,10 +286,10 @@ class LqSparseCoder(TransformerMixin, BaseEstimator):
     ========  ==========================================  ====================
     penalty   α·R(c)                                      zero threshold
     ========  ==========================================  ====================
-    l1        α Σ|c_i|                                    |Dx|_i ≤ α (η=1)
+    l1        α Σ abs(c_i)                                τ = αη
     l0        α ‖c‖₀                                      √(2αη)
-    l1/2      α Σ|c_i|^(1/2)                              (3/2)(αη)^(2/3)
-    l2/3      α Σ|c_i|^(2/3)                              2(2αη/3)^(3/4)
+    l1/2      α Σ abs(c_i)^(1/2)                          (3/2)(αη)^(2/3)
+    l2/3      α Σ abs(c_i)^(2/3)                          2(2αη/3)^(3/4)
     cel0      Σ φ(c_i; α, ‖d_i‖), the exact relaxation    √(2α)‖d_i‖η
               of α‖c‖₀ (same global minimisers)
     ========  ==========================================  ====================
@@ -518,7 +518,7 @@ def alpha_for_sparsity(
     α values are not comparable across penalties; matched sparsity is the
     fair comparison. The search starts from the α whose zero threshold
     equals the median over samples of the ``target_l0``-th largest
-    correlation |D x| (a good guess for every penalty), brackets the target
+    correlation abs(D x) (a good guess for every penalty), brackets the target
     geometrically, then uses regula falsi on log α vs log ℓ0 (mean ℓ0 falls
     roughly like a power of α). ℓ1 probes warm-start from the previous
     codes; non-convex ones start from zero, as :func:`sparse_encode` does,

@@ -203,7 +203,7 @@ def prox(penalty, v, tau, *, step=1.0, column_norms=1.0):
 
 
 def zero_threshold(penalty, tau, *, step=1.0, column_norms=1.0):
-    """The largest |v| that the operator maps to zero (see the module table)."""
+    """The largest abs(v) that the operator maps to zero (see the module table)."""
     if penalty == "l1":
         return tau
     if penalty == "l0":
