@@ -98,6 +98,19 @@ def _build_parser():
     return parser
 
 
+def _print_summary(summary):
+    """Print the per-cell table; a union of studies prints one table per study."""
+    def show(table):
+        print(table.dropna(axis=1, how="all").to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+    if "study" in summary.columns and summary["study"].nunique() > 1:
+        for study, table in summary.groupby("study", sort=False):
+            print(f"\n== {study}")
+            show(table)
+    else:
+        show(summary)
+
+
 def _command_list(args):
     from sigrec.simulate import list_experiments
 
@@ -131,8 +144,7 @@ def _command_run(args):
         progress=not args.quiet,
     )
     if not args.quiet:
-        summary = summarize(trials, experiment)
-        print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        _print_summary(summarize(trials, experiment))
         print(f"\n{len(trials)} trials in {store}")
     return 0
 
@@ -144,7 +156,7 @@ def _command_report(args):
     store = Path(args.store.format(name=experiment.name))
     out_dir = Path(args.out) if args.out else store.parent
     summary, figures = report(experiment, store, out_dir)
-    print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _print_summary(summary)
     print(f"\nsummary and trials CSV in {out_dir}")
     for figure in figures:
         print(f"figure: {figure}")

@@ -11,7 +11,15 @@ from sigrec.coding._prox import PENALTIES, prox
 
 __all__ = ["plot_thresholding_operators", "plot_error_vs_sparsity", "plot_atoms"]
 
-_LABELS = {"l1": "ℓ1 (soft)", "l0": "ℓ0 (hard)", "l1/2": "ℓ1/2 (half)", "l2/3": "ℓ2/3", "cel0": "CEL0"}
+_LABELS = {
+    "l1": "ℓ1 (soft)",
+    "l0": "ℓ0 (hard)",
+    "l1/2": "ℓ1/2 (half)",
+    "l2/3": "ℓ2/3",
+    "cel0": "CEL0",
+    "omp": "OMP (scikit-learn)",
+    "sklearn_lasso": "lasso (scikit-learn)",
+}
 
 
 def _axes(ax, figsize):
