@@ -339,3 +339,17 @@ def test_dictionary_learning_lowers_held_out_error_with_unit_atoms(penalty):
     assert end < 0.8 * start, (start, end)
     np.testing.assert_allclose(np.linalg.norm(learner.components_, axis=1), 1.0, atol=1e-12)
     assert learner.n_iter_ == 81
+
+
+def test_power_thresholds_are_identity_at_zero_tau_and_accurate_for_small_tau():
+    tiny = np.array([1e-300, -2.0, 3.5])
+    for penalty in ("l1/2", "l2/3"):
+        np.testing.assert_allclose(prox(penalty, tiny, 0.0), tiny, rtol=1e-15, atol=0)
+        assert scalar_prox(PENALTY_CODES[penalty], 1e-300, 0.0, 1.0) == 1e-300
+    # l2/3 root satisfies its optimality condition u - v + (2/3) tau sign(u) |u|^(-1/3) = 0 to rounding
+    values = np.linspace(0.5, 5, 50)
+    for tau in (1e-6, 0.013, 0.5):
+        u = prox("l2/3", values, tau)
+        kept = u != 0
+        residual = u[kept] - values[kept] + (2 / 3) * tau * np.abs(u[kept]) ** (-1 / 3)
+        assert np.max(np.abs(residual)) < 1e-12

@@ -108,7 +108,10 @@ def half_threshold(v, tau):
     # The arccos argument is in [-1, 0) only above the threshold: evaluate there only.
     tau_kept = np.broadcast_to(tau, out.shape)[keep]
     v_kept = np.broadcast_to(v, out.shape)[keep]
-    angle = np.arccos(-(3.0**1.5 / 4.0) * tau_kept * np.abs(v_kept) ** -1.5)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # tau = 0 is the identity; 0 * inf for a subnormal |v| would give NaN
+        scaled = np.where(tau_kept > 0, tau_kept * np.abs(v_kept) ** -1.5, 0.0)
+    angle = np.arccos(-(3.0**1.5 / 4.0) * scaled)
     out[keep] = (2.0 / 3.0) * v_kept * (1.0 + np.cos((2.0 / 3.0) * angle))
     return out
 
@@ -127,10 +130,14 @@ def two_thirds_threshold(v, tau):
     keep = np.abs(v_b) > 2.0 * np.power(2.0 * tau_b / 3.0, 0.75)
     out = np.zeros(shape, dtype=v.dtype)
     vk, tk = v_b[keep].astype(float), tau_b[keep]
-    s = np.sqrt(np.maximum(vk**4 / 256.0 - 8.0 * tk**3 / 729.0, 0.0))
-    z = np.cbrt(vk**2 / 16.0 + s) + np.cbrt(vk**2 / 16.0 - s)
-    root_z = np.sqrt(2.0 * z)
-    out[keep] = np.sign(vk) * (root_z + np.sqrt(np.maximum(2.0 * np.abs(vk) / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        s = np.sqrt(np.maximum(vk**4 / 256.0 - 8.0 * tk**3 / 729.0, 0.0))
+        # (v²/16 − s)(v²/16 + s) = 8τ³/729: the product form avoids cancelling two close numbers.
+        larger = vk**2 / 16.0 + s
+        z = np.cbrt(larger) + np.cbrt(8.0 * tk**3 / 729.0 / larger)
+        root_z = np.sqrt(2.0 * z)
+        root = np.sign(vk) * (root_z + np.sqrt(np.maximum(2.0 * np.abs(vk) / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
+    out[keep] = np.where(tk > 0, root, vk)  # tau = 0 is the identity
     return out
 
 
@@ -271,15 +278,18 @@ def scalar_prox(code, v, tau, curvature):
     if code == 2:
         if magnitude <= 1.5 * tau ** (2.0 / 3.0):
             return 0.0
+        if tau == 0.0:
+            return v
         angle = math.acos(-(3.0**1.5 / 4.0) * tau * magnitude**-1.5)
         return (2.0 / 3.0) * v * (1.0 + math.cos((2.0 / 3.0) * angle))
     if code == 3:
         if magnitude <= 2.0 * (2.0 * tau / 3.0) ** 0.75:
             return 0.0
+        if tau == 0.0:
+            return v
         s = math.sqrt(max(v**4 / 256.0 - 8.0 * tau**3 / 729.0, 0.0))
-        first = v * v / 16.0 + s
-        second = v * v / 16.0 - s
-        z = math.copysign(abs(first) ** (1.0 / 3.0), first) + math.copysign(abs(second) ** (1.0 / 3.0), second)
+        larger = v * v / 16.0 + s
+        z = larger ** (1.0 / 3.0) + (8.0 * tau**3 / 729.0 / larger) ** (1.0 / 3.0)
         root_z = math.sqrt(2.0 * z)
         return sign * (root_z + math.sqrt(max(2.0 * magnitude / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
     # cel0: tau = eta * alpha and curvature = a^2 eta, so sqrt(2 alpha) a eta = sqrt(2 tau curvature)

@@ -266,7 +266,7 @@ def _to_tensor(array, device, dtype):
 
 
 def _proximal_gradient(X, cache, *, penalty, alpha, max_iter, tol, init, device, dtype, accelerated):
-    """The loop; mirrors :func:`sigrec.coding._proximal_gradient.proximal_gradient`.
+    """The loop; the same algorithm as :func:`sigrec.coding._proximal_gradient.proximal_gradient`.
 
     The state (x and y with their Gram products, f(x), momentum, the
     correlations b and ‖x‖²) is kept for a block of rows; ``rows`` maps the
@@ -274,12 +274,16 @@ def _proximal_gradient(X, cache, *, penalty, alpha, max_iter, tol, init, device,
     sample's result (z, iteration count) is recorded the iteration it
     converges, exactly as in numpy; the block itself is compacted only once
     an eighth of it has finished, because compacting copies every state
-    tensor (the finished rows meanwhile iterate on unread).
+    tensor (the finished rows meanwhile iterate on, unread).
 
     Monotone FISTA with accept = f(z) ≤ f(x) and t' = (1 + √(1 + 4t²))/2:
     x' = z if accept else x, and numpy's y' = x' + (t/t')(z − x') + ((t−1)/t')(x' − x)
     equals x + w (z − x) with the per-row weight w = 1 + (t−1)/t' (accept)
     or t/t' (reject): one ``lerp`` for y and one for its Gram product.
+
+    The (rows × K) work tensors are allocated once per block size and written
+    with ``out=``/in place: on the CPU a fresh allocation per operation costs
+    as much as the operation (page faults), which is most of an iteration.
     """
     step = _STEP_FRACTION[penalty] / cache.lipschitz
     tau = step * alpha
@@ -309,33 +313,44 @@ def _proximal_gradient(X, cache, *, penalty, alpha, max_iter, tol, init, device,
     n_live, n_dead = n_samples, 0
 
     x_gram = x @ gram
-    y, y_gram = x, x_gram
     if accelerated:
+        y, y_gram = x.clone(), x_gram.clone()  # written in place below: no aliasing with x
         f_x = objective(norms2, b, x_gram, x, penalty, alpha, column_norms)
         momentum = torch.ones(n_samples, device=device, dtype=dtype)
+    else:
+        y, y_gram = x, x_gram
+    # Work tensors: the gradient point u, z and z·G, and a scratch one.
+    u, z, z_gram, scratch = (torch.empty_like(x) for _ in range(4))
 
     iteration = 0
     for iteration in range(1, max_iter + 1):
-        z = prox(penalty, torch.add(y, y_gram - b, alpha=-step), tau, step=step, column_norms=column_norms)
-        z_gram = z @ gram
+        torch.sub(y_gram, b, out=u)
+        torch.add(y, u, alpha=-step, out=u)  # u = y − η (yG − b)
+        if penalty == "l1":
+            torch.sub(u, torch.clamp(u, -tau, tau, out=scratch), out=z)  # soft threshold
+        else:
+            z = prox(penalty, u, tau, step=step, column_norms=column_norms)
+        torch.mm(z, gram, out=z_gram)
 
-        moved = torch.linalg.vector_norm(z - y, dim=1)
+        moved = torch.linalg.vector_norm(torch.sub(z, y, out=scratch), dim=1)
         done = moved <= tol * torch.clamp(torch.linalg.vector_norm(z, dim=1), min=tiny)
         if n_dead:
             done &= live
 
         if accelerated:
-            f_z = objective(norms2, b, z_gram, z, penalty, alpha, column_norms)
+            # f(z) = ½‖x‖² − z·(b − ½ zG) + penalty(z)
+            data = torch.add(b, z_gram, alpha=-0.5, out=scratch).mul_(z).sum(dim=1)
+            f_z = 0.5 * norms2 - data + penalty_value(penalty, z, alpha, column_norms)
             accept = f_z <= f_x
             f_x = torch.where(accept, f_z, f_x)
             t_next = 0.5 * (1.0 + torch.sqrt(1.0 + 4.0 * momentum * momentum))
             weight = torch.where(accept, 1.0 + (momentum - 1.0) / t_next, momentum / t_next)[:, None]
             momentum = t_next
             accept = accept[:, None]
-            y, y_gram = torch.lerp(x, z, weight), torch.lerp(x_gram, z_gram, weight)
-            x, x_gram = torch.where(accept, z, x), torch.where(accept, z_gram, x_gram)
-        else:
-            x, x_gram, y, y_gram = z, z_gram, z, z_gram
+            torch.lerp(x, z, weight, out=y)
+            torch.lerp(x_gram, z_gram, weight, out=y_gram)
+            torch.where(accept, z, x, out=x)
+            torch.where(accept, z_gram, x_gram, out=x_gram)
 
         n_done = int(done.sum())
         if n_done:
@@ -349,14 +364,21 @@ def _proximal_gradient(X, cache, *, penalty, alpha, max_iter, tol, init, device,
                 break
             live &= ~done
             n_dead += n_done
-            if 8 * n_dead >= n_live + n_dead:
-                x, x_gram, y, y_gram, b, norms2, rows = (
-                    t[live] for t in (x, x_gram, y, y_gram, b, norms2, rows)
-                )
-                if accelerated:
-                    f_x, momentum = f_x[live], momentum[live]
-                live = live[live]
-                n_dead = 0
+
+        if not accelerated:
+            # x, y ← z: swap buffers (the old x becomes next iteration's z).
+            x, z, x_gram, z_gram = z, x, z_gram, x_gram
+            y, y_gram = x, x_gram
+
+        if n_dead and 8 * n_dead >= n_live + n_dead:
+            x, x_gram, b, norms2, rows = (t[live] for t in (x, x_gram, b, norms2, rows))
+            if accelerated:
+                y, y_gram, f_x, momentum = (t[live] for t in (y, y_gram, f_x, momentum))
+            else:
+                y, y_gram = x, x_gram
+            u, z, z_gram, scratch = (torch.empty_like(x) for _ in range(4))
+            live = live[live]
+            n_dead = 0
     else:
         # max_iter reached (or zero iterations): the remaining samples keep their current x.
         remaining = rows[live]
