@@ -346,10 +346,12 @@ def test_power_thresholds_are_identity_at_zero_tau_and_accurate_for_small_tau():
     for penalty in ("l1/2", "l2/3"):
         np.testing.assert_allclose(prox(penalty, tiny, 0.0), tiny, rtol=1e-15, atol=0)
         assert scalar_prox(PENALTY_CODES[penalty], 1e-300, 0.0, 1.0) == 1e-300
-    # l2/3 root satisfies its optimality condition u - v + (2/3) tau sign(u) |u|^(-1/3) = 0 to rounding
-    values = np.linspace(0.5, 5, 50)
+    # l2/3 root satisfies its optimality condition u - v + (2/3) tau sign(u) |u|^(-1/3) = 0 to rounding,
+    # relative to |v|, from tiny tau to magnitudes where v^4 would overflow
+    values = np.concatenate([np.linspace(0.5, 5, 50), [1e100, 1e200]])
     for tau in (1e-6, 0.013, 0.5):
-        u = prox("l2/3", values, tau)
-        kept = u != 0
-        residual = u[kept] - values[kept] + (2 / 3) * tau * np.abs(u[kept]) ** (-1 / 3)
-        assert np.max(np.abs(residual)) < 1e-12
+        for u in (prox("l2/3", values, tau), [scalar_prox(PENALTY_CODES["l2/3"], v, tau, 1.0) for v in values]):
+            u = np.asarray(u)
+            kept = u != 0
+            residual = u[kept] - values[kept] + (2 / 3) * tau * np.abs(u[kept]) ** (-1 / 3)
+            assert np.all(np.isfinite(u)) and np.max(np.abs(residual) / values[kept]) < 1e-13

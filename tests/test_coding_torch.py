@@ -58,13 +58,9 @@ def test_operator_matches_numpy(penalty, tau):
     # Python's ** can differ in the last bit); the operator is set-valued there anyway.
     at_edge = np.abs(np.abs(v) - threshold) <= 1e-15 * threshold
     np.testing.assert_array_equal((got == 0)[~at_edge], (expected == 0)[~at_edge])
-    # The numpy l1/2 and l2/3 operators give NaN at tau = 0, |v| = 1e-300 (0·inf, 0/0).
-    finite = np.isfinite(expected) & ((got != 0) == (expected != 0))
-    # numpy's l2/3 forms v²/16 − s, which cancels when τ³ ≪ v⁴, and its cube root
-    # amplifies the rounding (1e-11 relative at τ = 0.013, 1e-5 at τ = 0); the torch
-    # form avoids the cancellation (see test_nonconvex_roots_are_stationary).
-    rtol = 1e-4 if penalty == "l2/3" and tau < 0.1 else 1e-12
-    np.testing.assert_allclose(got[finite], expected[finite], rtol=rtol, atol=0)
+    assert not np.any(np.isnan(expected))
+    same_branch = (got != 0) == (expected != 0)
+    np.testing.assert_allclose(got[same_branch], expected[same_branch], rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("penalty", ["l1/2", "l2/3"])

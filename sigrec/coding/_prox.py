@@ -130,15 +130,24 @@ def two_thirds_threshold(v, tau):
     keep = np.abs(v_b) > 2.0 * np.power(2.0 * tau_b / 3.0, 0.75)
     out = np.zeros(shape, dtype=v.dtype)
     vk, tk = v_b[keep].astype(float), tau_b[keep]
-    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-        s = np.sqrt(np.maximum(vk**4 / 256.0 - 8.0 * tk**3 / 729.0, 0.0))
-        # (v²/16 − s)(v²/16 + s) = 8τ³/729: the product form avoids cancelling two close numbers.
-        larger = vk**2 / 16.0 + s
-        z = np.cbrt(larger) + np.cbrt(8.0 * tk**3 / 729.0 / larger)
-        root_z = np.sqrt(2.0 * z)
-        root = np.sign(vk) * (root_z + np.sqrt(np.maximum(2.0 * np.abs(vk) / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
-    out[keep] = np.where(tk > 0, root, vk)  # tau = 0 is the identity
+    # tau / |v|^(4/3) written as (tau^(3/4) / |v|)^(4/3): bounded on the kept entries, no 0/0 underflow
+    out[keep] = np.sign(vk) * np.abs(vk) * _two_thirds_unit_root((tk**0.75 / np.abs(vk)) ** (4.0 / 3.0))
     return out
+
+
+def _two_thirds_unit_root(tau):
+    """prox of τ|·|^(2/3) at v = 1 (above the threshold), by the radical formula.
+
+    The operator is scale-covariant, prox_τ(v) = |v|·sign(v)·prox_{τ/|v|^(4/3)}(1),
+    so working at unit magnitude avoids overflowing v⁴ for large |v|; the second
+    cube root uses (1/16 − s) = (8τ³/729)/(1/16 + s), which does not cancel when
+    τ is small. At τ = 0 it returns exactly 1 (the identity).
+    """
+    s = np.sqrt(np.maximum(1.0 / 256.0 - 8.0 * tau**3 / 729.0, 0.0))
+    larger = 1.0 / 16.0 + s
+    z = np.cbrt(larger) + np.cbrt(8.0 * tau**3 / 729.0 / larger)
+    root_z = np.sqrt(2.0 * z)
+    return (root_z + np.sqrt(np.maximum(2.0 / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
 
 
 def cel0_threshold(v, alpha, step=1.0, column_norms=1.0):
@@ -285,13 +294,13 @@ def scalar_prox(code, v, tau, curvature):
     if code == 3:
         if magnitude <= 2.0 * (2.0 * tau / 3.0) ** 0.75:
             return 0.0
-        if tau == 0.0:
-            return v
-        s = math.sqrt(max(v**4 / 256.0 - 8.0 * tau**3 / 729.0, 0.0))
-        larger = v * v / 16.0 + s
-        z = larger ** (1.0 / 3.0) + (8.0 * tau**3 / 729.0 / larger) ** (1.0 / 3.0)
+        # unit-magnitude form, as in _two_thirds_unit_root
+        unit_tau = (tau**0.75 / magnitude) ** (4.0 / 3.0)
+        s = math.sqrt(max(1.0 / 256.0 - 8.0 * unit_tau**3 / 729.0, 0.0))
+        larger = 1.0 / 16.0 + s
+        z = larger ** (1.0 / 3.0) + (8.0 * unit_tau**3 / 729.0 / larger) ** (1.0 / 3.0)
         root_z = math.sqrt(2.0 * z)
-        return sign * (root_z + math.sqrt(max(2.0 * magnitude / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
+        return sign * magnitude * (root_z + math.sqrt(max(2.0 / root_z - 2.0 * z, 0.0))) ** 3 / 8.0
     # cel0: tau = eta * alpha and curvature = a^2 eta, so sqrt(2 alpha) a eta = sqrt(2 tau curvature)
     if curvature < 1.0:
         shrunk = max(magnitude - math.sqrt(2.0 * tau * curvature), 0.0) / (1.0 - curvature)
