@@ -58,7 +58,8 @@ import time
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from _report import blas_description, load_average, markdown_table
+from threadpoolctl import threadpool_limits
 
 import sigrec
 
@@ -262,25 +263,6 @@ def capped_text(fraction):
 def unmatched(l0, reference):
     """A flag for a mean ℓ0 more than 10 % away from the one it is compared with."""
     return " (not matched)" if abs(l0 - reference) > MATCH_FLAG * reference else ""
-
-
-def print_table(title, headers, rows, note_text=""):
-    lines = [f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    if note_text:
-        lines += ["", note_text]
-    print("\n".join(lines) + "\n", flush=True)
-
-
-def load_average():
-    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
-
-
-def blas_description():
-    libraries = [
-        f"{info['internal_api']} {info['version']} ({info['num_threads']} thread(s))" for info in threadpool_info()
-    ]
-    return ", ".join(libraries) or "none detected"
 
 
 def torch_module():
@@ -699,7 +681,7 @@ def report_l1(results, n_patches):
         )
         for result in results.values()
     )
-    print_table(
+    markdown_table(
         "1. ℓ1 at equal objective: sigrec CD vs scikit-learn SparseCoder (lasso_cd, lasso_lars)",
         headers,
         rows,
@@ -743,7 +725,7 @@ def report_omp(results):
                 capped_text(result["cd_capped"]),
             )
         )
-    print_table(
+    markdown_table(
         "2. Greedy baseline: scikit-learn OMP (orthogonal_mp_gram) vs sigrec ℓ0 coordinate descent",
         headers,
         rows,
@@ -789,7 +771,7 @@ def report_nonconvex(results):
                 f"{capped_text(row['capped'])} ({capped_text(row['l1_capped'])})",
             )
         )
-    print_table(
+    markdown_table(
         f"3. Non-convex penalties against sigrec ℓ1 at matched sparsity (ℓ0 ≈ {NONCONVEX_TARGET})",
         headers,
         rows,
@@ -827,7 +809,7 @@ def report_numpy_engine(results):
                 f"{capped_text(capped['numba'])} / {capped_text(capped['numpy'])}",
             )
         )
-    print_table(
+    markdown_table(
         "4. Reference twin: engine='numpy' (vectorised cyclic CD) vs the numba working-set kernel",
         headers,
         rows,
@@ -876,7 +858,7 @@ def report_torch(results):
         else "float32 skipped: sparse_encode has no dtype keyword (the torch backend's torch_encode has one, "
         "but the public API does not pass it)."
     )
-    print_table(
+    markdown_table(
         "5. engine='torch' (batched FISTA, CPU, 1 thread) vs numba CD",
         headers,
         rows,

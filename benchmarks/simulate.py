@@ -38,7 +38,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from _report import blas_description, load_average, markdown_table
+from threadpoolctl import threadpool_limits
 
 import sigrec
 from sigrec.simulate import Experiment, ResultStore, register, run, run_chunk
@@ -333,23 +334,7 @@ def overhead_text(timings, name):
 
 
 def print_table(title, rows, note=""):
-    lines = [f"### {title}", "", "| measurement | anchor/target | sigrec | ratio |", "| --- | --- | --- | --- |"]
-    lines += [f"| {measurement} | {anchor} | {value} | {ratio} |" for measurement, anchor, value, ratio in rows]
-    if note:
-        lines += ["", note]
-    print("\n".join(lines) + "\n", flush=True)
-
-
-def load_average():
-    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
-
-
-def blas_description():
-    libraries = [
-        f"{info['internal_api']} {info['version']} ({info['num_threads']} threads by default)"
-        for info in threadpool_info()
-    ]
-    return ", ".join(libraries) or "none detected"
+    markdown_table(title, ["measurement", "anchor/target", "sigrec", "ratio"], rows, note)
 
 
 def print_header(quick):
@@ -367,7 +352,7 @@ def print_header(quick):
         f"- python {platform.python_version()}, numpy {np.__version__}, joblib {joblib.__version__}, "
         f"dask {dask.__version__}, sigrec {sigrec.__version__}"
     )
-    print(f"- BLAS: {blas_description()}; pinned to 1 thread in every timed loop")
+    print(f"- BLAS: {blas_description('threads by default')}; pinned to 1 thread in every timed loop")
     print(
         f"- mode: {'--quick (few, short rounds: a smoke test, numbers indicative only)' if quick else 'full'}; "
         f"times are medians over rounds that run every variant once in rotating order; ratios are medians of "
