@@ -17,6 +17,8 @@ __all__ = ["all_estimators"]
 
 # (public name, "module:attribute", optional dependency or None)
 _ESTIMATORS: list[tuple[str, str, str | None]] = [
+    ("BlindGainCalibration", "sigrec.calibration:BlindGainCalibration", None),
+    ("LinearizedGainCalibration", "sigrec.calibration:LinearizedGainCalibration", None),
     ("LqDictionaryLearning", "sigrec.coding:LqDictionaryLearning", None),
     ("LqSparseCoder", "sigrec.coding:LqSparseCoder", None),
 ]

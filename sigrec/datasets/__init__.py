@@ -3,6 +3,8 @@
 - :func:`load_natural_patches`: whitened natural-image patches from the
   sample images shipped with scikit-learn and scikit-image.
 - :func:`load_patch_dictionary`: a fixed 512-atom dictionary for those patches.
+- :func:`make_calibration_problem`, :func:`make_calibration_scene`,
+  :func:`make_phantom`: blind gain calibration problems and an imaging scene.
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -15,16 +17,26 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real signature
+    from sigrec.datasets.calibration import make_calibration_problem, make_calibration_scene, make_phantom
     from sigrec.datasets.natural_patches import load_natural_patches
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
 
 # Public name -> module that defines it.
 _LAZY_LOADERS = {
+    "make_calibration_problem": "sigrec.datasets.calibration",
+    "make_calibration_scene": "sigrec.datasets.calibration",
+    "make_phantom": "sigrec.datasets.calibration",
     "load_natural_patches": "sigrec.datasets.natural_patches",
     "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
 }
 
-__all__ = ["load_natural_patches", "load_patch_dictionary"]
+__all__ = [
+    "load_natural_patches",
+    "load_patch_dictionary",
+    "make_calibration_problem",
+    "make_calibration_scene",
+    "make_phantom",
+]
 
 
 def __getattr__(name):
