@@ -167,7 +167,10 @@ def vignetting_gains(sensor_shape, rho=0.3, *, non_uniformity=0.05, random_state
     rows, cols = sensor_shape
     v, u = np.meshgrid(np.linspace(-1, 1, rows), np.linspace(-1, 1, cols), indexing="ij")
     radial = -(u**2 + v**2)  # brightest at the centre
-    radial = (radial - radial.mean()) / np.abs(radial - radial.mean()).max()
+    radial -= radial.mean()
+    peak = np.abs(radial).max()
+    if peak > 0:  # a 2×2 (or 1×n) grid has no radial variation: only the per-sensor part remains
+        radial /= peak
     deviation = radial + non_uniformity * rng.uniform(-1.0, 1.0, radial.shape)
     return _mean_one_gains(deviation.ravel(), rho)
 
