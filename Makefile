@@ -19,7 +19,7 @@ $(STAMP): $(PY) setup.cfg pyproject.toml constraints-ci.txt
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q --doctest-modules tests/ sigrec/
+	$(PY) -m pytest -n 2 --dist loadgroup -q --doctest-modules tests/ sigrec/
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
 	  $(PY) -m pytest -n 2 -q --nbmake --nbmake-timeout=600 notebooks/; \
 	else echo "no notebooks yet"; fi

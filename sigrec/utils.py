@@ -21,6 +21,8 @@ _ESTIMATORS: list[tuple[str, str, str | None]] = [
     ("LinearizedGainCalibration", "sigrec.calibration:LinearizedGainCalibration", None),
     ("LqDictionaryLearning", "sigrec.coding:LqDictionaryLearning", None),
     ("LqSparseCoder", "sigrec.coding:LqSparseCoder", None),
+    ("RandomSupportRegression", "sigrec.regression:RandomSupportRegression", None),
+    ("SubspacePeeling", "sigrec.regression:SubspacePeeling", None),
 ]
 
 

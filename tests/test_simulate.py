@@ -193,6 +193,14 @@ def test_summary_and_report(tmp_path):
 
 def test_tour_quick_reproduces_known_phase_transition_shape():
     frame = run("tour", quick=True, progress=False)
+    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression"}
+    regression = summarize(frame[frame["study"] == "regression"], "tour").set_index("n_samples")
+    # Two-scale design with cancelling coefficients (d=200, k=5): RSP beats LassoCV by a wide margin at N=200.
+    assert regression.loc[200, "in_rsp_union_mean"] < 0.5 * regression.loc[200, "in_lasso_cv_mean"]
+    calibration = summarize(frame[frame["study"] == "calibration"], "tour").set_index("p")
+    # Blind gain calibration at n=64, m=32, p=16 (mp = 2.7(n+m)): PGD and LinLS exact, ignoring gains is not.
+    assert calibration.loc[16, ["success_pgd_ls_mean", "success_linls_mean"]].tolist() == [1.0, 1.0]
+    assert calibration.loc[16, "success_blind_mean"] == 0.0
     summary = summarize(frame, "tour").set_index(["delta", "rho"])
     # Far below the Donoho-Tanner curve l1 always succeeds, far above it never does.
     assert summary.loc[(0.75, 0.1), "success_l1_mean"] == 1.0

@@ -23,7 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 __all__ = ["Experiment", "register", "get_experiment", "list_experiments", "ExperimentError"]
 
 # Modules whose import registers experiments; each capability appends its own.
-_EXPERIMENT_MODULES = ["sigrec.simulate.tour", "sigrec.coding.experiments"]
+_EXPERIMENT_MODULES = [
+    "sigrec.simulate.tour",
+    "sigrec.coding.experiments",
+    "sigrec.calibration.experiments",
+    "sigrec.regression.experiments",
+]
 
 _REGISTRY: dict[str, Experiment] = {}
 _loaded = False

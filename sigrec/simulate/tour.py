@@ -6,8 +6,9 @@ the empirical probability that ℓ1 minimisation (basis pursuit, computed as
 the end of the LARS-Lasso path) and orthogonal matching pursuit (given k)
 recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
 
-``tour`` runs one small study per capability (now: the phase transition
-and ℓq coding at matched sparsity); the grid is a union of
+``tour`` runs one small study per capability (now: the phase transition,
+ℓq coding at matched sparsity, blind gain calibration and sparse regression
+on random supports); the grid is a union of
 sub-grids keyed by ``study``, so each capability adds its own entry to
 ``_TOUR_STUDIES`` and its sub-grid when it lands.
 """
@@ -118,8 +119,31 @@ def _coding_trial(params, rng):
     return matched_sparsity_trial(params, rng)
 
 
+def _calibration_trial(params, rng):
+    # Imported lazily, like the coding study. The tour calls the gain deviation "gain_rho":
+    # "rho" is already the compressed-sensing study's sparsity ratio k/m.
+    from sigrec.calibration.experiments import phase_transition_trial
+
+    params = dict(params)
+    params["rho"] = params.pop("gain_rho")
+    return phase_transition_trial(params, rng)
+
+
+def _regression_trial(params, rng):
+    # Imported lazily, like the coding study. Its keys (design, signal, n_samples, n_features,
+    # n_informative, noise, methods) clash with no other study's.
+    from sigrec.regression.experiments import learning_curves_trial
+
+    return learning_curves_trial(params, rng)
+
+
 # study name -> trial function; capabilities add theirs when they land.
-_TOUR_STUDIES = {"cs_phase_transition": cs_phase_transition_trial, "coding": _coding_trial}
+_TOUR_STUDIES = {
+    "cs_phase_transition": cs_phase_transition_trial,
+    "coding": _coding_trial,
+    "calibration": _calibration_trial,
+    "regression": _regression_trial,
+}
 
 
 def tour_trial(params, rng):
@@ -139,8 +163,23 @@ def _plot_tour(summary, out_dir):
         from sigrec.coding.experiments import _plot_error_vs_l0
 
         paths += _plot_error_vs_l0(coding, out_dir, "tour-coding")
+    calibration = summary[summary["study"] == "calibration"]
+    if not calibration.empty:
+        from sigrec.calibration.experiments import _plot_tour_calibration
+
+        paths += _plot_tour_calibration(calibration, out_dir, "tour-calibration")
+    regression = summary[summary["study"] == "regression"]
+    if not regression.empty:
+        from sigrec.regression.experiments import _plot_tour_regression
+
+        paths += _plot_tour_regression(regression, out_dir, "tour-regression")
     return paths
 
+
+# Sparse regression on random supports: the two-scale design with cancelling ("worst") coefficients,
+# where LassoCV stays near the null level while RSP follows the oracle (research note §3.2).
+_REGRESSION = {"study": ["regression"], "design": ["two_scale"], "signal": ["worst"], "n_features": [200],
+               "n_informative": [5], "noise": [0.5], "methods": ["rsp_union,lasso_cv,omp_cv"]}
 
 register(
     Experiment(
@@ -155,6 +194,9 @@ register(
             },
             {"study": ["coding"], "method": ["l1", "l0", "l1/2", "cel0", "omp"], "target_l0": [8, 16],
              "n_patches": [200], "@trials": 3},
+            {"study": ["calibration"], "n": [64], "m": [32], "p": [2, 4, 8, 16], "gain_rho": [0.5],
+             "max_iter": [2000], "@trials": 3},
+            {**_REGRESSION, "n_samples": [50, 100, 200, 400], "@trials": 3},
         ],
         n_trials=50,
         chunk_size=25,
@@ -168,10 +210,16 @@ register(
                 },
                 {"study": ["coding"], "method": ["l1", "cel0", "omp"], "target_l0": [16], "n_patches": [100],
                  "@trials": 1},
+                {"study": ["calibration"], "n": [64], "m": [32], "p": [4, 16], "gain_rho": [0.5], "max_iter": [500],
+                 "@trials": 1},
+                {**_REGRESSION, "n_samples": [100, 200], "@trials": 2},
             ],
             "n_trials": 20,
         },
-        description="A quick study of every capability (CS phase transition; lq coding on natural patches)",
+        description=(
+            "A quick study of every capability (CS phase transition; lq coding on natural patches; "
+            "blind gain calibration; sparse regression on random supports)"
+        ),
         plot=_plot_tour,
     )
 )
