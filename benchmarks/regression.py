@@ -598,8 +598,8 @@ def report_phase1(cases):
         headers,
         rows,
         "The probes draw random k̂-supports and compute the 10% quantile of σ_min(U_T/√N) before and after "
-        "peeling (a diagnostic; RandomSupportRegression always runs it with the default 200 probes, since it has "
-        "no n_probes parameter).",
+        "peeling (a diagnostic; RandomSupportRegression runs it with its default n_probes=200; n_probes=0 skips "
+        "it).",
     )
 
 

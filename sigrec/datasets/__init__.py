@@ -5,6 +5,8 @@
 - :func:`load_patch_dictionary`: a fixed 512-atom dictionary for those patches.
 - :func:`make_calibration_problem`, :func:`make_calibration_scene`,
   :func:`make_phantom`: blind gain calibration problems and an imaging scene.
+- :func:`make_sparse_regression`: ill-conditioned sparse regression designs on
+  random supports, with their population covariance.
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.calibration import make_calibration_problem, make_calibration_scene, make_phantom
     from sigrec.datasets.natural_patches import load_natural_patches
+    from sigrec.datasets.regression import make_sparse_regression
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
 
 # Public name -> module that defines it.
@@ -26,6 +29,7 @@ _LAZY_LOADERS = {
     "make_calibration_problem": "sigrec.datasets.calibration",
     "make_calibration_scene": "sigrec.datasets.calibration",
     "make_phantom": "sigrec.datasets.calibration",
+    "make_sparse_regression": "sigrec.datasets.regression",
     "load_natural_patches": "sigrec.datasets.natural_patches",
     "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
 }
@@ -36,6 +40,7 @@ __all__ = [
     "make_calibration_problem",
     "make_calibration_scene",
     "make_phantom",
+    "make_sparse_regression",
 ]
 
 
