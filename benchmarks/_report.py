@@ -1,11 +1,57 @@
-"""Helpers shared by the benchmark scripts: Markdown tables and the machine's state.
+"""Helpers shared by the benchmark scripts: Markdown tables, the machine's state, pinned timing, notes.
 
 Imported as a sibling module (``python benchmarks/NAME.py`` puts this folder on sys.path).
 """
 
 import os
+import sys
+import time
+import warnings
 
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
+
+_STARTED = time.perf_counter()
+NOTES = []  # warnings and oddities seen while measuring, printed after the tables
+
+
+def progress(message):
+    """One progress line on stderr, with the seconds since the script started."""
+    print(f"[benchmark {time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def note(message):
+    """Remember a note for the end of the report (each text once)."""
+    if message not in NOTES:
+        NOTES.append(message)
+
+
+def pinned_call(function):
+    """Time ``function()`` with BLAS pinned to 1 thread; return ``(seconds, result, warnings caught)``.
+
+    The pin is re-applied around every call (outside the timer): threadpoolctl limits only the libraries
+    loaded when it is entered, and one loaded later (scipy's OpenBLAS, cvxpy's solvers) would otherwise run
+    with its default thread count.
+    """
+    with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        result = function()
+        seconds_taken = time.perf_counter() - start
+    return seconds_taken, result, list(caught)
+
+
+def seconds(value):
+    """A duration in µs, ms or s with 3-4 significant digits."""
+    if value < 1e-3:
+        return f"{value * 1e6:.0f} µs"
+    if value < 0.1:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def times_ratio(value):
+    """A ratio as ``1.23×`` (``123×`` from 100 on)."""
+    return f"{value:.2f}×" if value < 100 else f"{value:.0f}×"
 
 
 def markdown_table(title, headers, rows, note=""):

@@ -58,12 +58,20 @@ import dataclasses
 import datetime
 import platform
 import statistics
-import sys
 import time
-import warnings
 
 import numpy as np
-from _report import blas_description, load_average, markdown_table
+from _report import (
+    NOTES,
+    blas_description,
+    load_average,
+    markdown_table,
+    note,
+    pinned_call,
+    progress,
+    seconds,
+    times_ratio,
+)
 from threadpoolctl import threadpool_limits
 
 import sigrec
@@ -112,31 +120,9 @@ QUICK = (
 )
 
 # --------------------------------------------------------------------------- timing
-_STARTED = time.perf_counter()
-NOTES = []  # warnings and oddities seen while measuring, printed after the tables
-
-
-def progress(message):
-    print(f"[benchmark {time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-def note(message):
-    if message not in NOTES:
-        NOTES.append(message)
-
-
 def timed(function, label):
-    """Return ``(seconds, result)`` of one call, BLAS pinned to 1 thread; warnings become notes under ``label``.
-
-    The pin is re-applied around every call (outside the timer): threadpoolctl limits only the libraries
-    loaded when it is entered, and one loaded later (scipy's OpenBLAS, cvxpy's solvers) would otherwise run
-    with its default thread count.
-    """
-    with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        result = function()
-        seconds_taken = time.perf_counter() - start
+    """Return ``(seconds, result)`` of one call, BLAS pinned to 1 thread; warnings become notes under ``label``."""
+    seconds_taken, result, caught = pinned_call(function)
     for warning in caught:
         note(f"{label}: {warning.category.__name__}: {' '.join(str(warning.message).split())}")
     return seconds_taken, result
@@ -408,18 +394,6 @@ def warm_up_cvxpy(X, y, sensors, import_seconds):
 
 
 # --------------------------------------------------------------------------- formatting
-def seconds(value):
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    if value < 0.1:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
-
-
-def times_ratio(value):
-    return f"{value:.2f}×" if value < 100 else f"{value:.0f}×"
-
-
 def median(row):
     return statistics.median(row.seconds)
 

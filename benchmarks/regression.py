@@ -6,8 +6,9 @@ machine header and Markdown tables ready to paste into ``docs/performance.md``:
 1. the whole cross-validated fit of ``RandomSupportRegression`` (``dictionary="union"``, the
    default; ``"peel"`` too at the smaller size) against scikit-learn's ``LassoCV`` with the same
    grid settings (40 alphas from α_max down to 1e-3·α_max, 5 shuffled folds, coordinate descent
-   with ``max_iter=1000``, ``tol=1e-4``: scikit-learn's and sigrec's defaults), with the time ratio to ``LassoCV`` and the prediction
-   error of each fit next to its time, so that the speed comparison is at known accuracy.
+   with ``max_iter=1000``, ``tol=1e-4``: scikit-learn's and sigrec's defaults), with the time ratio
+   to ``LassoCV`` and the prediction error of each fit next to its time, so that the speed
+   comparison is at known accuracy.
    Designs (``sigrec.datasets.regression.make_sparse_regression``): ``one_factor``/``worst``,
    ``two_scale``/``worst`` and, as a benign reference, ``iid``/``random`` at (N, d) = (400, 1000);
    ``iid``/``random`` and ``two_scale``/``worst`` at (N, d) = (1000, 10 000);
@@ -59,12 +60,21 @@ import os
 import platform
 import re
 import statistics
-import sys
 import time
 import warnings
 
 import numpy as np
-from _report import blas_description, load_average, markdown_table
+from _report import (
+    NOTES,
+    blas_description,
+    load_average,
+    markdown_table,
+    note,
+    pinned_call,
+    progress,
+    seconds,
+    times_ratio,
+)
 from threadpoolctl import threadpool_limits
 
 import sigrec
@@ -140,19 +150,6 @@ QUICK = (
 QUICK_MAX_SECONDS = 20.0  # --quick's default budget: its ill-conditioned LassoCV rows exercise the estimate path
 
 # --------------------------------------------------------------------------- timing
-_STARTED = time.perf_counter()
-NOTES = []  # warnings and oddities seen while measuring, printed after the tables
-
-
-def progress(message):
-    print(f"[benchmark {time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-def note(message):
-    if message not in NOTES:
-        NOTES.append(message)
-
-
 WARNINGS = {}  # (label, category, message with numbers masked) -> [count, example]
 
 
@@ -165,12 +162,8 @@ def record_warning(label, warning):
 
 
 def timed(function, label):
-    """Return ``(seconds, result)`` of one call, BLAS pinned to 1 thread; warnings become notes under ``label``."""
-    with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        result = function()
-        seconds_taken = time.perf_counter() - start
+    """Return ``(seconds, result)`` of one call, BLAS pinned to 1 thread; warnings are counted under ``label``."""
+    seconds_taken, result, caught = pinned_call(function)
     for warning in caught:
         record_warning(label, warning)
     return seconds_taken, result
@@ -430,18 +423,6 @@ def warm_up():
 
 
 # --------------------------------------------------------------------------- formatting
-def seconds(value):
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    if value < 0.1:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
-
-
-def times_ratio(value):
-    return f"{value:.2f}×" if value < 100 else f"{value:.0f}×"
-
-
 def print_header(quick, sizes, warmup, unpinned, max_seconds):
     import scipy
     import sklearn
