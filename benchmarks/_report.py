@@ -40,6 +40,17 @@ def pinned_call(function):
     return seconds_taken, result, list(caught)
 
 
+def print_closing(started, load_start):
+    """Print the collected notes and the run's total time and load (the end of every report)."""
+    if NOTES:
+        print("### Notes (warnings and oddities seen while measuring)\n")
+        print("\n".join(f"- {text}" for text in NOTES) + "\n")
+    print(
+        f"Total benchmark time: {time.perf_counter() - started:.0f} s; 1-minute load average at the start "
+        f"{load_start}, at the end {load_average()}"
+    )
+
+
 def seconds(value):
     """A duration in µs, ms or s with 3-4 significant digits."""
     if value < 1e-3:

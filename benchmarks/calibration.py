@@ -62,12 +62,12 @@ import time
 
 import numpy as np
 from _report import (
-    NOTES,
     blas_description,
     load_average,
     markdown_table,
     note,
     pinned_call,
+    print_closing,
     progress,
     seconds,
     times_ratio,
@@ -714,13 +714,7 @@ def main(argv=None):
     report_kernels(results, sizes)
     report_goals(results, sizes)
     report_gpu()
-    if NOTES:
-        print("### Notes (warnings and oddities seen while measuring)\n")
-        print("\n".join(f"- {text}" for text in NOTES) + "\n")
-    print(
-        f"Total benchmark time: {time.perf_counter() - started:.0f} s; 1-minute load average at the start "
-        f"{load_start}, at the end {load_average()}"
-    )
+    print_closing(started, load_start)
 
 
 if __name__ == "__main__":

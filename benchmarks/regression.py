@@ -71,6 +71,7 @@ from _report import (
     markdown_table,
     note,
     pinned_call,
+    print_closing,
     progress,
     seconds,
     times_ratio,
@@ -710,13 +711,7 @@ def main(argv=None):
     )
     for (label, category, _), (count, example) in WARNINGS.items():
         note(f'{label}: {count} × {category}, e.g. "{example[:200]}"')
-    if NOTES:
-        print("### Notes (warnings and oddities seen while measuring)\n")
-        print("\n".join(f"- {text}" for text in NOTES) + "\n")
-    print(
-        f"Total benchmark time: {time.perf_counter() - started:.0f} s; 1-minute load average at the start "
-        f"{load_start}, at the end {load_average()}"
-    )
+    print_closing(started, load_start)
 
 
 if __name__ == "__main__":
