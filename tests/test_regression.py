@@ -309,6 +309,8 @@ def test_generator_signals_and_errors():
         make_sparse_regression("banded")
     with pytest.raises(ValueError, match="n_informative"):
         make_sparse_regression(n_samples=5, n_features=10, n_informative=6)
+    with pytest.raises(ValueError, match="noise"):
+        make_sparse_regression(noise=float("nan"))
     X, y, coef, _ = make_sparse_regression("near_duplicate_pairs", support="pairs", n_samples=50, n_features=40,
                                            n_informative=4, random_state=14)
     support = np.flatnonzero(coef)

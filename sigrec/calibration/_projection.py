@@ -27,6 +27,10 @@ def project_mean_one_box(gains, rho):
     ndarray of shape (m,)
     """
     gains = np.asarray(gains, dtype=float)
+    if gains.ndim != 1 or gains.size == 0 or not np.all(np.isfinite(gains)):
+        raise ValueError(f"gains must be a non-empty finite 1-D array, got shape {gains.shape}.")
+    if not 0 <= rho < 1:
+        raise ValueError(f"rho must be in [0, 1), got {rho}.")
     m = gains.shape[0]
     lower, upper = 1.0 - rho, 1.0 + rho
 

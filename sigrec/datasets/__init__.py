@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.calibration import make_calibration_problem, make_calibration_scene, make_phantom
     from sigrec.datasets.natural_patches import load_natural_patches
-    from sigrec.datasets.regression import make_sparse_regression
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
+    from sigrec.datasets.regression import make_sparse_regression
 
 # Public name -> module that defines it.
 _LAZY_LOADERS = {

@@ -86,6 +86,8 @@ def make_calibration_problem(
     """
     if not 0 <= rho < 1:
         raise ValueError(f"rho must be in [0, 1), got {rho}.")
+    if snr_db is not None and not np.isfinite(snr_db):
+        raise ValueError(f"snr_db must be finite or None (noiseless), got {snr_db}.")
     for name, value in (("n_features", n_features), ("n_sensors", n_sensors), ("n_snapshots", n_snapshots)):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")

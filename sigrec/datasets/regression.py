@@ -227,8 +227,8 @@ def make_sparse_regression(
         raise ValueError(f"n_samples and n_features must be positive, got {n_samples} and {n_features}.")
     if not 1 <= k <= min(n, d):
         raise ValueError(f"n_informative must be between 1 and min(n_samples, n_features), got {n_informative}.")
-    if noise < 0:
-        raise ValueError(f"noise must be non-negative, got {noise}.")
+    if not noise >= 0 or not np.isfinite(noise):
+        raise ValueError(f"noise must be a finite non-negative number, got {noise}.")
     rng = check_random_generator(random_state)
     X, covariance, loadings = _design(design, rng, n, d)
     if support == "pairs":

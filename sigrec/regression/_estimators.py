@@ -157,12 +157,11 @@ class RandomSupportRegression(RegressorMixin, BaseEstimator):
         "n_alphas": [Interval(Integral, 1, None, closed="left")],
         "eps": [Interval(Real, 0, 1, closed="neither")],
         "refit": ["boolean", StrOptions({"cv"})],
-        "sparsity_hint": [None, Interval(Integral, 1, None, closed="left")],
-        "heavy_threshold": [Interval(Real, 0, None, closed="neither")],
-        "max_levels": [Interval(Integral, 0, None, closed="left")],
-        "max_peeled": [None, Interval(Integral, 0, None, closed="left")],
-        "residual_tol": [Interval(Real, 0, 1, closed="left")],
-        "n_probes": [Interval(Integral, 0, None, closed="left")],
+        # Phase 1 settings are validated exactly as SubspacePeeling validates them.
+        **{
+            name: SubspacePeeling._parameter_constraints[name]
+            for name in ("sparsity_hint", "heavy_threshold", "max_levels", "max_peeled", "residual_tol", "n_probes")
+        },
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
