@@ -7,6 +7,8 @@
   :func:`make_phantom`: blind gain calibration problems and an imaging scene.
 - :func:`make_sparse_regression`: ill-conditioned sparse regression designs on
   random supports, with their population covariance.
+- :func:`make_harmonic_tensor`: noisy sums of multidimensional complex
+  exponentials with controlled separations (PLAIN's test scenes).
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.calibration import make_calibration_problem, make_calibration_scene, make_phantom
     from sigrec.datasets.natural_patches import load_natural_patches
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
+    from sigrec.datasets.harmonic import make_harmonic_tensor
     from sigrec.datasets.regression import make_sparse_regression
 
 # Public name -> module that defines it.
@@ -30,6 +33,7 @@ _LAZY_LOADERS = {
     "make_calibration_scene": "sigrec.datasets.calibration",
     "make_phantom": "sigrec.datasets.calibration",
     "make_sparse_regression": "sigrec.datasets.regression",
+    "make_harmonic_tensor": "sigrec.datasets.harmonic",
     "load_natural_patches": "sigrec.datasets.natural_patches",
     "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
 }
@@ -39,6 +43,7 @@ __all__ = [
     "load_patch_dictionary",
     "make_calibration_problem",
     "make_calibration_scene",
+    "make_harmonic_tensor",
     "make_phantom",
     "make_sparse_regression",
 ]
