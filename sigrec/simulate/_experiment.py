@@ -28,6 +28,7 @@ _EXPERIMENT_MODULES = [
     "sigrec.coding.experiments",
     "sigrec.calibration.experiments",
     "sigrec.regression.experiments",
+    "sigrec.tensor.experiments",
 ]
 
 _REGISTRY: dict[str, Experiment] = {}

@@ -7,8 +7,8 @@ the end of the LARS-Lasso path) and orthogonal matching pursuit (given k)
 recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
 
 ``tour`` runs one small study per capability (now: the phase transition,
-ℓq coding at matched sparsity, blind gain calibration and sparse regression
-on random supports); the grid is a union of
+ℓq coding at matched sparsity, blind gain calibration, sparse regression
+on random supports and PLAIN tensor estimation); the grid is a union of
 sub-grids keyed by ``study``, so each capability adds its own entry to
 ``_TOUR_STUDIES`` and its sub-grid when it lands.
 """
@@ -137,12 +137,23 @@ def _regression_trial(params, rng):
     return learning_curves_trial(params, rng)
 
 
+def _tensor_trial(params, rng):
+    # Imported lazily, like the coding study. "methods" is the regression study's key, so the
+    # tour calls PLAIN's method list "tensor_methods".
+    from sigrec.tensor.experiments import rmse_snr_trial
+
+    params = dict(params)
+    params["methods"] = params.pop("tensor_methods")
+    return rmse_snr_trial(params, rng)
+
+
 # study name -> trial function; capabilities add theirs when they land.
 _TOUR_STUDIES = {
     "cs_phase_transition": cs_phase_transition_trial,
     "coding": _coding_trial,
     "calibration": _calibration_trial,
     "regression": _regression_trial,
+    "tensor": _tensor_trial,
 }
 
 
@@ -173,6 +184,11 @@ def _plot_tour(summary, out_dir):
         from sigrec.regression.experiments import _plot_tour_regression
 
         paths += _plot_tour_regression(regression, out_dir, "tour-regression")
+    tensor = summary[summary["study"] == "tensor"]
+    if not tensor.empty:
+        from sigrec.tensor.experiments import _plot_tour_tensor
+
+        paths += _plot_tour_tensor(tensor, out_dir, "tour-tensor")
     return paths
 
 
@@ -180,6 +196,10 @@ def _plot_tour(summary, out_dir):
 # where LassoCV stays near the null level while RSP follows the oracle (research note §3.2).
 _REGRESSION = {"study": ["regression"], "design": ["two_scale"], "signal": ["worst"], "n_features": [200],
                "n_informative": [5], "noise": [0.5], "methods": ["rsp_union,lasso_cv,omp_cv"]}
+
+# PLAIN on the equal-power scene (8 × 64 × 112, averaging Δ = (1, 4, 14)) against the FFT periodogram:
+# RMSE/√CRB per mode vs SNR per object per element.
+_TENSOR = {"study": ["tensor"], "scene": ["equal-power"], "tensor_methods": ["plain,fft"]}
 
 register(
     Experiment(
@@ -197,6 +217,7 @@ register(
             {"study": ["calibration"], "n": [64], "m": [32], "p": [2, 4, 8, 16], "gain_rho": [0.5],
              "max_iter": [2000], "@trials": 3},
             {**_REGRESSION, "n_samples": [50, 100, 200, 400], "@trials": 3},
+            {**_TENSOR, "snr_db": [-25, -20, -15, -10, 0, 10], "@trials": 3},
         ],
         n_trials=50,
         chunk_size=25,
@@ -213,12 +234,13 @@ register(
                 {"study": ["calibration"], "n": [64], "m": [32], "p": [4, 16], "gain_rho": [0.5], "max_iter": [500],
                  "@trials": 1},
                 {**_REGRESSION, "n_samples": [100, 200], "@trials": 2},
+                {**_TENSOR, "snr_db": [-20, 0], "@trials": 1},
             ],
             "n_trials": 20,
         },
         description=(
             "A quick study of every capability (CS phase transition; lq coding on natural patches; "
-            "blind gain calibration; sparse regression on random supports)"
+            "blind gain calibration; sparse regression on random supports; PLAIN tensor estimation)"
         ),
         plot=_plot_tour,
     )

@@ -12,5 +12,18 @@ from sigrec.tensor._bound import harmonic_crb
 from sigrec.tensor._compression import averaging_response, compress
 from sigrec.tensor._estimators import PLAIN
 from sigrec.tensor._model import synthesize
+from sigrec.tensor.baselines import FFTPeriodogram, GridOMP, SequentialEstimator, TensorESPRIT
 
-__all__ = ["PLAIN", "harmonic_crb", "compress", "averaging_response", "synthesize"]
+# sigrec.tensor.isac (geometry and simulators) is a submodule: ``from sigrec.tensor import isac``.
+# It is not imported here because its OFDM simulator pulls in numba.
+__all__ = [
+    "PLAIN",
+    "FFTPeriodogram",
+    "GridOMP",
+    "TensorESPRIT",
+    "SequentialEstimator",
+    "harmonic_crb",
+    "compress",
+    "averaging_response",
+    "synthesize",
+]
