@@ -193,7 +193,13 @@ def test_summary_and_report(tmp_path):
 
 def test_tour_quick_reproduces_known_phase_transition_shape():
     frame = run("tour", quick=True, progress=False)
-    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression"}
+    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression", "tensor"}
+    tensor = summarize(frame[frame["study"] == "tensor"], "tour").set_index("snr_db")
+    # PLAIN at 0 dB per element on 8 × 64 × 112 (integrated 47.6 dB): near the bound in every mode,
+    # while the periodogram's grid peak sits far above it.
+    for mode in ("space", "frequency", "time"):
+        assert tensor.loc[0, f"sq_err_plain_{mode}_mean"] < 4 * tensor.loc[0, f"crb_{mode}_mean"]
+        assert tensor.loc[0, f"sq_err_fft_{mode}_mean"] > 10 * tensor.loc[0, f"crb_{mode}_mean"]
     regression = summarize(frame[frame["study"] == "regression"], "tour").set_index("n_samples")
     # Two-scale design with cancelling coefficients (d=200, k=5): RSP beats LassoCV by a wide margin at N=200.
     assert regression.loc[200, "in_rsp_union_mean"] < 0.5 * regression.loc[200, "in_lasso_cv_mean"]
