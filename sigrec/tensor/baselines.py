@@ -41,6 +41,7 @@ from sigrec._validation import (
     check_is_fitted,
     check_random_generator,
 )
+from sigrec.tensor._modal import esprit, forward_backward, information_criterion_order
 from sigrec.tensor._model import (
     check_positive_int,
     check_tensor,
@@ -79,24 +80,6 @@ def _wrap(frequencies):
 # ---------------------------------------------------------------------------
 # Shared numerical helpers
 # ---------------------------------------------------------------------------
-
-
-def _forward_backward(covariance):
-    """``½ (R + J R̄ J)``, J the exchange matrix: decorrelates coherent pairs."""
-    return 0.5 * (covariance + np.conj(covariance[::-1, ::-1]))
-
-
-def _esprit_1d(subspace):
-    """LS-ESPRIT frequencies (rad/sample, in [-π, π)) from a Vandermonde-spanned subspace.
-
-    Parameters
-    ----------
-    subspace : ndarray, shape (L, r)
-        Orthonormal basis whose span contains the steering vectors
-        ``exp(j ω n)``, ``n = 0..L-1``; needs ``L - 1 >= r``.
-    """
-    shift, *_ = np.linalg.lstsq(subspace[:-1], subspace[1:], rcond=None)
-    return _wrap(np.angle(np.linalg.eigvals(shift)))
 
 
 def _distinct(frequencies, size):
@@ -734,7 +717,7 @@ class TensorESPRIT(_HarmonicBaseline):
         window = self._window_shape(shape, tensor.shape[0])
         covariance = _smoothed_covariance(tensor, window)
         if self.forward_backward:
-            covariance = _forward_backward(covariance)
+            covariance = forward_backward(covariance)
         subspace = _top_eigenvectors(covariance, n_objects).reshape(window + (n_objects,))
         shifts = []
         for mode in range(n_modes):
@@ -922,7 +905,7 @@ def _sequential_branches(tensor, max_order, rule):
         return [(np.array([frequency]), power) for frequency, power in zip(frequencies, powers, strict=True)]
     size = tensor.shape[1]
     unfolding = np.moveaxis(tensor, 1, 0).reshape(size, -1)
-    covariance = _forward_backward(unfolding @ unfolding.conj().T / unfolding.shape[1])
+    covariance = forward_backward(unfolding @ unfolding.conj().T / unfolding.shape[1])
     candidates = _subspace_candidates(covariance, min(max_order, size - 1), unfolding.shape[1], rule)
     steering = vandermonde(candidates, size)
     beams, *_ = np.linalg.lstsq(steering, unfolding, rcond=None)  # (candidates, S·rest)
@@ -955,7 +938,7 @@ def _hankel_esprit(vectors, max_order, rule):
     n_columns = n_snapshots * (size - window + 1)
     # Rows of `hankel` are the columns of the Hankel (sub-array) data matrix.
     hankel = np.lib.stride_tricks.sliding_window_view(vectors, window, axis=1).reshape(-1, window)
-    covariance = _forward_backward(hankel.T @ np.conj(hankel) / n_columns)
+    covariance = forward_backward(hankel.T @ np.conj(hankel) / n_columns)
     max_order = max(1, min(max_order, window - 1, 2 * n_columns))
     frequencies = _subspace_candidates(covariance, max_order, n_columns, rule)
     amplitudes, *_ = np.linalg.lstsq(vandermonde(frequencies, size), vectors.T, rcond=None)
@@ -970,26 +953,5 @@ def _subspace_candidates(covariance, max_order, n_samples, rule):
     """
     values, vectors = np.linalg.eigh(covariance)
     values, vectors = values[::-1], vectors[:, ::-1]
-    order = max_order if rule == "fixed" else _mdl_order(values, n_samples, max_order)
-    return _distinct(_esprit_1d(vectors[:, :order]), covariance.shape[0])
-
-
-def _mdl_order(eigenvalues, n_samples, max_order):
-    """Minimum-description-length number of signals in ``[1, max_order]`` from descending eigenvalues.
-
-    ``MDL(k) = −n (p − k) log(g_k / a_k) + ½ k (2p − k) log n``, with ``g_k``
-    and ``a_k`` the geometric and arithmetic means of the ``p − k``
-    smallest eigenvalues. Eigenvalues are floored at ``p·eps·λ_max`` so
-    that round-off in noiseless data reads as an exactly flat noise floor.
-    """
-    size = eigenvalues.shape[0]
-    floor = size * np.finfo(float).eps * max(float(eigenvalues[0]), np.finfo(float).tiny)
-    values = np.maximum(eigenvalues, floor)
-    best, best_score = 1, np.inf
-    for order in range(1, min(max_order, size - 1) + 1):
-        tail = values[order:]
-        log_ratio = np.mean(np.log(tail)) - np.log(np.mean(tail))
-        score = -n_samples * (size - order) * log_ratio + 0.5 * order * (2 * size - order) * np.log(n_samples)
-        if score < best_score:
-            best, best_score = order, score
-    return best
+    order = max_order if rule == "fixed" else max(1, information_criterion_order(values, n_samples, "mdl", max_order))
+    return _distinct(esprit(vectors[:, :order]), covariance.shape[0])
