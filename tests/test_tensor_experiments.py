@@ -104,7 +104,7 @@ def test_plot_helpers_return_axes():
     # The strongest cell of the map lies within two range cells of the nearest (strongest) object.
     image = ax.images[0].get_array()
     row = np.unravel_index(np.argmax(image), image.shape)[0]
-    top = ax.images[0].get_extent()[3]
-    peak_range = row / (image.shape[0] - 1) * top
+    bottom, top = ax.images[0].get_extent()[2:]
+    peak_range = bottom + (row + 0.5) / image.shape[0] * (top - bottom)
     assert abs(peak_range - np.min(scene.ranges_m)) < 2 * geometry.resolution["range_m"]
     plt.close("all")

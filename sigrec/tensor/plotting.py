@@ -91,7 +91,8 @@ def plot_resolution(summary, *, methods=None, ax=None):
     return ax
 
 
-def plot_range_doppler(H, geometry, *, estimates=None, truth=None, padding=2, max_range=None, ax=None):
+def plot_range_doppler(H, geometry, *, estimates=None, truth=None, padding=2, max_range=None, max_speed=None,
+                       ax=None):
     """Range–Doppler map (antenna-summed periodogram) with estimates on top.
 
     Parameters
@@ -105,6 +106,9 @@ def plot_range_doppler(H, geometry, *, estimates=None, truth=None, padding=2, ma
         Zero padding per mode of the 2-D FFT.
     max_range : float, optional
         Crop the range axis (m).
+    max_speed : float, optional
+        Limit the velocity axis to ±`max_speed` (m/s); default the
+        unambiguous interval.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -123,8 +127,13 @@ def plot_range_doppler(H, geometry, *, estimates=None, truth=None, padding=2, ma
     velocity_axis = (np.arange(n_doppler) / n_doppler - 0.5) * 2 * geometry.max_unambiguous_speed
     keep = range_axis <= (max_range if max_range is not None else range_axis[-1])
     image = 10 * np.log10(power[keep] / power.max() + 1e-12)
-    ax.imshow(image, origin="lower", aspect="auto", vmin=-40, vmax=0, cmap="viridis",
-              extent=[velocity_axis[0], velocity_axis[-1], range_axis[0], range_axis[keep][-1]])
+    # Pixel edges sit half a bin either side of the bin centres.
+    range_step, velocity_step = range_axis[1] - range_axis[0], velocity_axis[1] - velocity_axis[0]
+    extent = [velocity_axis[0] - velocity_step / 2, velocity_axis[-1] + velocity_step / 2,
+              range_axis[0] - range_step / 2, range_axis[keep][-1] + range_step / 2]
+    ax.imshow(image, origin="lower", aspect="auto", vmin=-40, vmax=0, cmap="viridis", extent=extent)
+    if max_speed is not None:
+        ax.set_xlim(-max_speed, max_speed)
     if truth is not None:
         ax.scatter(truth[1], truth[0], facecolors="none", edgecolors="w", s=80, label="truth")
     if estimates is not None:
