@@ -406,3 +406,16 @@ def test_super_resolution_half_a_cell_in_every_mode():
               for truth, Y in _close_pairs(40))
     assert plain >= 90, plain
     assert fft <= 4, fft
+
+
+def test_fewer_objects_than_requested_warns():
+    # Decimation by 56 at -15 dB per element leaves 15 dB integrated SNR: AIC keeps one candidate
+    # per mode, so only one combination exists.
+    shape, factors = (8, 64, 112), (1, 4, 14)
+    bands = [(-0.6 * math.pi / f, 0.6 * math.pi / f) for f in factors]
+    Y, _, _, _ = make_harmonic_tensor(shape, 4, snr_db=-15.0, bands=bands, random_state=1000)
+    with pytest.warns(UserWarning, match="found only 1 of n_components=4"):
+        model = PLAIN(n_components=4, compression="decimate", factors=factors).fit(Y)
+    assert model.n_components_ == 1 and model.frequencies_.shape == (1, 3)
+    forced = PLAIN(n_components=4, compression="decimate", factors=factors, order=4).fit(Y)
+    assert forced.n_components_ == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -92,7 +93,10 @@ class PLAIN(BaseEstimator):
         Each mode is demodulated to the interval's centre before compression
         and estimates are unwrapped into ``centre ± π/Δ_m``. An interval
         wider than ``2π/Δ_m`` aliases and raises at ``fit``. Default: each
-        mode centred on 0, i.e. ``[−π/Δ_m, π/Δ_m)``.
+        mode centred on 0, i.e. ``[−π/Δ_m, π/Δ_m)``. **Without bounds the
+        aliasing guard cannot work**: objects outside that interval wrap
+        silently (e.g. one-sided ISAC delays beyond ``π/Δ_f``), so pass
+        bounds whenever a factor is larger than 1.
     snapshots : bool, default=False
         Whether the first axis of ``Y`` holds snapshots.
 
@@ -105,7 +109,8 @@ class PLAIN(BaseEstimator):
         Complex amplitudes per object (per snapshot when `snapshots`),
         least-squares fitted on the input tensor.
     n_components_ : int
-        Number of objects returned.
+        Number of objects returned; fewer than `n_components` (with a
+        warning) when the per-mode orders leave fewer candidate combinations.
     candidates_ : list of ndarray
         Per-mode candidate frequencies (input sampling, rad/sample) after merging.
     mode_orders_ : ndarray of int, shape (M,)
@@ -285,6 +290,14 @@ class PLAIN(BaseEstimator):
         core, grams = candidate_core(compressed.data, candidates)
         pursuit = tensor_omp if self.fusion == "omp" else tensor_least_squares
         combinations, _ = pursuit(core, grams, n_objects)
+        if combinations.shape[0] < n_objects:
+            warnings.warn(
+                f"PLAIN found only {combinations.shape[0]} of n_components={n_objects} objects: the per-mode "
+                f"orders {tuple(orders)} allow no more candidate combinations (the weakest objects are below "
+                f"the detection threshold). Give order=int to force more candidates per mode.",
+                UserWarning,
+                stacklevel=2,
+            )
         compressed_frequencies = np.column_stack([candidates[m][combinations[:, m]] for m in range(n_modes)])
         n_refinements = 0
         if self.refine and compressed_frequencies.shape[0]:
