@@ -18,10 +18,12 @@ __all__ = ["all_estimators"]
 # (public name, "module:attribute", optional dependency or None)
 _ESTIMATORS: list[tuple[str, str, str | None]] = [
     ("BlindGainCalibration", "sigrec.calibration:BlindGainCalibration", None),
+    ("KroneckerSBL", "sigrec.bayes:KroneckerSBL", None),
     ("LinearizedGainCalibration", "sigrec.calibration:LinearizedGainCalibration", None),
     ("LqDictionaryLearning", "sigrec.coding:LqDictionaryLearning", None),
     ("LqSparseCoder", "sigrec.coding:LqSparseCoder", None),
     ("RandomSupportRegression", "sigrec.regression:RandomSupportRegression", None),
+    ("SparseBayesianRegression", "sigrec.bayes:SparseBayesianRegression", None),
     ("SubspacePeeling", "sigrec.regression:SubspacePeeling", None),
 ]
 

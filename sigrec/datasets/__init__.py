@@ -9,6 +9,8 @@
   random supports, with their population covariance.
 - :func:`make_harmonic_tensor`: noisy sums of multidimensional complex
   exponentials with controlled separations (PLAIN's test scenes).
+- :func:`make_kronecker_sparse`, :func:`make_irs_channel`: Kronecker-sparse
+  recovery problems and the IRS-aided MIMO channel-estimation set-up.
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.natural_patches import load_natural_patches
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
     from sigrec.datasets.harmonic import make_harmonic_tensor
+    from sigrec.datasets.kronecker import make_irs_channel, make_kronecker_sparse
     from sigrec.datasets.regression import make_sparse_regression
 
 # Public name -> module that defines it.
@@ -34,6 +37,8 @@ _LAZY_LOADERS = {
     "make_phantom": "sigrec.datasets.calibration",
     "make_sparse_regression": "sigrec.datasets.regression",
     "make_harmonic_tensor": "sigrec.datasets.harmonic",
+    "make_kronecker_sparse": "sigrec.datasets.kronecker",
+    "make_irs_channel": "sigrec.datasets.kronecker",
     "load_natural_patches": "sigrec.datasets.natural_patches",
     "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
 }
@@ -44,6 +49,8 @@ __all__ = [
     "make_calibration_problem",
     "make_calibration_scene",
     "make_harmonic_tensor",
+    "make_irs_channel",
+    "make_kronecker_sparse",
     "make_phantom",
     "make_sparse_regression",
 ]
