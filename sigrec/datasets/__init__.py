@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.calibration import make_calibration_problem, make_calibration_scene, make_phantom
-    from sigrec.datasets.natural_patches import load_natural_patches
-    from sigrec.datasets.patch_dictionary import load_patch_dictionary
     from sigrec.datasets.harmonic import make_harmonic_tensor
     from sigrec.datasets.kronecker import make_irs_channel, make_kronecker_sparse
+    from sigrec.datasets.natural_patches import load_natural_patches
+    from sigrec.datasets.patch_dictionary import load_patch_dictionary
     from sigrec.datasets.regression import make_sparse_regression
 
 # Public name -> module that defines it.
