@@ -219,7 +219,7 @@ class SparseBayesianRegression(RegressorMixin, BaseEstimator):
         Indices of the columns kept after pruning (sorted).
     n_iter_ : int
         EM iterations run.
-    cost_history_ : ndarray of shape (n_iter_,)
+    cost_history_ : ndarray of shape ``(n_iter_,)``
         Type-II cost ``log|Σ_y| + yᴴ Σ_y⁻¹ y`` at each iteration's E-step
         (before its updates).
     converged_ : bool
@@ -406,6 +406,10 @@ class SparseBayesianRegression(RegressorMixin, BaseEstimator):
         return X @ self.coef_ + self.intercept_
 
     # Contract-test hooks (tests/test_contract.py)
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of :meth:`predict` on ``(X, y)`` (real data)."""
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _sigrec_expected_failed_checks(self):
         return {
             "check_complex_data": "complex data is first class: SBL fits complex designs and targets",

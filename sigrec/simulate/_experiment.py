@@ -29,6 +29,7 @@ _EXPERIMENT_MODULES = [
     "sigrec.calibration.experiments",
     "sigrec.regression.experiments",
     "sigrec.tensor.experiments",
+    "sigrec.bayes.experiments",
 ]
 
 _REGISTRY: dict[str, Experiment] = {}

@@ -148,7 +148,7 @@ def _as_amplitude_matrix(amplitudes, n_components):
 
 
 def synthesize(frequencies, amplitudes, shape):
-    """Noiseless tensor ``Σ_k β_k a_1(ω_k1) ∘ ... ∘ a_M(ω_kM)``.
+    """Noiseless tensor: the sum of the objects' rank-one terms ``Σ_k β_k a_1(ω_k1) ∘ … ∘ a_M(ω_kM)``.
 
     Parameters
     ----------
