@@ -193,7 +193,10 @@ def test_summary_and_report(tmp_path):
 
 def test_tour_quick_reproduces_known_phase_transition_shape():
     frame = run("tour", quick=True, progress=False)
-    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression", "tensor"}
+    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression", "tensor", "bayes"}
+    bayes = summarize(frame[frame["study"] == "bayes"], "tour").set_index("m1")
+    # SVD-KroSBL at the paper's default size (M_1 = 8, 25 dB) is within 3x the oracle LS.
+    assert bayes.loc[8, "nmse_svd_mean"] < 3 * bayes.loc[8, "nmse_oracle_mean"]
     tensor = summarize(frame[frame["study"] == "tensor"], "tour").set_index("snr_db")
     # PLAIN at 0 dB per element on 8 × 64 × 112 (integrated 47.6 dB): near the bound in every mode,
     # while the periodogram's grid peak sits far above it.

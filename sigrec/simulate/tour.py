@@ -8,7 +8,7 @@ recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
 
 ``tour`` runs one small study per capability (now: the phase transition,
 ℓq coding at matched sparsity, blind gain calibration, sparse regression
-on random supports and PLAIN tensor estimation); the grid is a union of
+on random supports, PLAIN tensor estimation and Kronecker-structured SBL); the grid is a union of
 sub-grids keyed by ``study``, so each capability adds its own entry to
 ``_TOUR_STUDIES`` and its sub-grid when it lands.
 """
@@ -147,6 +147,16 @@ def _tensor_trial(params, rng):
     return rmse_snr_trial(params, rng)
 
 
+def _bayes_trial(params, rng):
+    # Imported lazily, like the coding study. The tour calls the method list "bayes_methods"
+    # ("methods" is the regression study's key).
+    from sigrec.bayes.experiments import kronecker_sweep_trial
+
+    params = dict(params)
+    params["methods"] = params.pop("bayes_methods")
+    return kronecker_sweep_trial(params, rng)
+
+
 # study name -> trial function; capabilities add theirs when they land.
 _TOUR_STUDIES = {
     "cs_phase_transition": cs_phase_transition_trial,
@@ -154,6 +164,7 @@ _TOUR_STUDIES = {
     "calibration": _calibration_trial,
     "regression": _regression_trial,
     "tensor": _tensor_trial,
+    "bayes": _bayes_trial,
 }
 
 
@@ -189,7 +200,25 @@ def _plot_tour(summary, out_dir):
         from sigrec.tensor.experiments import _plot_tour_tensor
 
         paths += _plot_tour_tensor(tensor, out_dir, "tour-tensor")
+    bayes = summary[summary["study"] == "bayes"]
+    if not bayes.empty:
+        paths += _plot_tour_bayes(bayes, out_dir)
     return paths
+
+
+def _plot_tour_bayes(summary, out_dir):
+    from pathlib import Path
+
+    from sigrec.bayes.plotting import plot_nmse_curves
+    from sigrec.simulate import new_figure
+
+    figure, ax = new_figure(1, 1, figsize=(6, 4))
+    plot_nmse_curves(summary, "m1", ax=ax)
+    ax.set_title("Kronecker SBL vs KOMP and the oracle, N = 15³, K_i = 3, 25 dB")
+    figure.tight_layout()
+    path = Path(out_dir) / "tour-bayes.png"
+    figure.savefig(path, dpi=100)
+    return [path]
 
 
 # Sparse regression on random supports: the two-scale design with cancelling ("worst") coefficients,
@@ -200,6 +229,9 @@ _REGRESSION = {"study": ["regression"], "design": ["two_scale"], "signal": ["wor
 # PLAIN on the equal-power scene (8 × 64 × 112, averaging Δ = (1, 4, 14)) against the FFT periodogram:
 # RMSE/√CRB per mode vs SNR per object per element.
 _TENSOR = {"study": ["tensor"], "scene": ["equal-power"], "tensor_methods": ["plain,fft"]}
+# Kronecker-structured SBL on the paper's synthetic problem (N = 15³, K_i = 3, 25 dB, known noise):
+# NMSE against the first mode's measurement count M_1, SVD-KroSBL and KOMP against the oracle.
+_BAYES = {"study": ["bayes"], "snr_db": [25], "k_i": [3], "bayes_methods": ["svd+komp"]}
 
 register(
     Experiment(
@@ -218,6 +250,7 @@ register(
              "max_iter": [2000], "@trials": 3},
             {**_REGRESSION, "n_samples": [50, 100, 200, 400], "@trials": 3},
             {**_TENSOR, "snr_db": [-25, -20, -15, -10, 0, 10], "@trials": 3},
+            {**_BAYES, "m1": [6, 8, 10, 12, 14], "@trials": 3},
         ],
         n_trials=50,
         chunk_size=25,
@@ -235,12 +268,13 @@ register(
                  "@trials": 1},
                 {**_REGRESSION, "n_samples": [100, 200], "@trials": 2},
                 {**_TENSOR, "snr_db": [-20, 0], "@trials": 1},
+                {**_BAYES, "m1": [8, 12], "@trials": 2},
             ],
             "n_trials": 20,
         },
         description=(
             "A quick study of every capability (CS phase transition; lq coding on natural patches; "
-            "blind gain calibration; sparse regression on random supports; PLAIN tensor estimation)"
+            "blind gain calibration; sparse regression on random supports; PLAIN tensor estimation; Kronecker SBL)"
         ),
         plot=_plot_tour,
     )
