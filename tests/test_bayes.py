@@ -211,3 +211,19 @@ def test_clone_pickle_and_determinism():
     assert np.iscomplexobj(first.coef_)
     restored = pickle.loads(pickle.dumps(first))
     np.testing.assert_array_equal(restored.predict(factors), first.predict(factors))
+
+
+@pytest.mark.parametrize("complex_data", [False, True])
+def test_torch_backend_matches_numpy_on_cpu(complex_data):
+    pytest.importorskip("torch")
+    from sigrec.datasets import make_kronecker_sparse
+
+    factors, y, _, noise_var = make_kronecker_sparse((8, 9, 10), (5, 6, 7), 2, complex=complex_data,
+                                                     random_state=3)
+    for method in ("svd", "am"):
+        reference = KroneckerSBL(method=method, noise_var=noise_var, learn_noise=False).fit(factors, y)
+        on_torch = KroneckerSBL(method=method, noise_var=noise_var, learn_noise=False, backend="torch",
+                                device="cpu").fit(factors, y)
+        assert on_torch.n_iter_ == reference.n_iter_
+        np.testing.assert_allclose(on_torch.coef_, reference.coef_, atol=1e-10 * np.max(np.abs(reference.coef_)))
+        np.testing.assert_allclose(on_torch.cost_history_, reference.cost_history_, rtol=1e-10)

@@ -95,8 +95,14 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
     noise_floor : float, default=1e-12
         σ² is kept above ``noise_floor · ‖y‖² / M`` (the EM noise update
         collapses when the model overfits).
-    backend : {"numpy"}, default="numpy"
-        Array backend of the E-step.
+    backend : {"numpy", "torch"}, default="numpy"
+        Where the E-step runs. ``"torch"`` (needs ``sigrec[torch]``) runs the
+        mode products and per-mode eigendecompositions in float64/complex128
+        on `device`; the M-steps stay in numpy on the length-N second moment.
+        Results agree with numpy to rounding.
+    device : str or torch.device, optional
+        For ``backend="torch"``: ``"cpu"``, ``"cuda"``; None picks CUDA when
+        available.
 
     Attributes
     ----------
@@ -149,7 +155,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         "coupled_modes": ["array-like", None],
         "safeguard": ["boolean"],
         "noise_floor": [Interval(Real, 0, None, closed="left")],
-        "backend": [StrOptions({"numpy"})],
+        "backend": [StrOptions({"numpy", "torch"})],
+        "device": [str, None, object],
     }
 
     def __init__(
@@ -169,6 +176,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         safeguard=False,
         noise_floor=1e-12,
         backend="numpy",
+        device=None,
     ):
         self.method = method
         self.noise_var = noise_var
@@ -184,6 +192,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         self.safeguard = safeguard
         self.noise_floor = noise_floor
         self.backend = backend
+        self.device = device
 
     # ------------------------------------------------------------------ validation
     def _validate(self, X, y):
@@ -280,13 +289,24 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         converged = False
         change = np.inf
         n_iter = 0
+        if self.backend == "torch":
+            from sigrec.bayes._torch import TorchEStep
+
+            torch_step = TorchEStep(factors, y_tensor, self.device)
+
+            def e_step(active_sets, current_gammas, variance):
+                return torch_step(active_sets, current_gammas, variance)
+        else:
+            def e_step(active_sets, current_gammas, variance):
+                current = [f[:, a] for f, a in zip(factors, active_sets, strict=True)]
+                return kronecker_e_step(current, current_gammas, y_tensor, variance)
+
         mean = None
         for iteration in range(1, self.max_iter + 1):
             n_iter = iteration
             if pruning and mean is not None:
                 gammas, active, mean = self._prune(gammas, active, mean, noise_var, column_energy)
-            current_factors = [f[:, a] for f, a in zip(factors, active, strict=True)]
-            step = kronecker_e_step(current_factors, gammas, y_tensor, noise_var)
+            step = e_step(active, gammas, noise_var)
             mean = step.mean
             costs.append(step.cost)
             second_moment = step.variance + np.abs(step.mean) ** 2
@@ -318,8 +338,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         self._last_change = change
         if pruning and mean is not None:
             gammas, active, mean = self._prune(gammas, active, mean, noise_var, column_energy)
-        current_factors = [f[:, a] for f, a in zip(factors, active, strict=True)]
-        final = kronecker_e_step(current_factors, gammas, y_tensor, noise_var)
+        final = e_step(active, gammas, noise_var)
         coef_tensor = np.zeros(shapes_in, dtype=np.result_type(y, *factors))
         coef_tensor[np.ix_(*active)] = final.mean
         gammas_full = []
