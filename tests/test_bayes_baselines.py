@@ -330,4 +330,23 @@ def test_komp_clone_pickle_determinism():
     np.testing.assert_array_equal(first.coef_, second.coef_)
     restored = pickle.loads(pickle.dumps(first))
     np.testing.assert_array_equal(restored.predict(factors), first.predict(factors))
-    assert clone(first).get_params() == {"max_atoms_per_mode": 4, "tol": 1e-2, "max_iter": None}
+    assert clone(first).get_params() == {"max_atoms_per_mode": 4, "tol": 1e-2, "noise_var": None, "max_iter": None}
+
+
+def test_komp_noise_level_stop():
+    from sigrec.datasets import make_kronecker_sparse
+
+    errors_noise, errors_tol, sizes_noise, sizes_tol = [], [], [], []
+    for seed in range(5):
+        factors, y, coef, noise_var = make_kronecker_sparse(snr_db=25.0, random_state=40 + seed)
+        by_tol = KroneckerOMP().fit(factors, y)
+        by_noise = KroneckerOMP(noise_var=noise_var).fit(factors, y)
+        errors_tol.append(np.sum((by_tol.coef_ - coef) ** 2) / np.sum(coef ** 2))
+        errors_noise.append(np.sum((by_noise.coef_ - coef) ** 2) / np.sum(coef ** 2))
+        sizes_tol.append(by_tol.support_.size)
+        sizes_noise.append(by_noise.support_.size)
+    # The relative-residual stop never triggers at 25 dB: KOMP runs to its per-mode caps
+    # (10, or M_1 = 8 for the first mode).
+    assert min(sizes_tol) >= 800
+    assert np.median(sizes_noise) < np.median(sizes_tol)
+    assert np.median(errors_noise) < np.median(errors_tol)

@@ -233,8 +233,7 @@ def _fit(method, factors, y, noise_var, *, learn_noise, pruning, irs=False):
         model = KroneckerOMP()  # the paper's settings: relative residual 1e-2, at most 10 atoms per mode
     elif method == "komp_noise":
         # Stop once the residual reaches the noise level (given the true σ²): a fairer greedy baseline.
-        tolerance = math.sqrt(y.size * noise_var) / max(float(np.linalg.norm(y)), np.finfo(float).tiny)
-        model = KroneckerOMP(tol=tolerance)
+        model = KroneckerOMP(noise_var=noise_var)
     else:  # pragma: no cover - parse_methods rejects unknown tokens first
         raise ValueError(f"unknown method {method!r}")
     started = time.perf_counter()
