@@ -197,9 +197,10 @@ class PLAIN(BaseEstimator):
         self.snapshots = snapshots
 
     # ------------------------------------------------------------------ checks
-    def _n_modes(self, Y):
+    def _n_modes(self):
+        """Modes implied by `factors`; None without compression (the array decides)."""
         if self.compression is None:
-            return None  # the array decides
+            return None
         return len(tuple(self.factors))
 
     def _bounds(self, n_modes, factors):
@@ -252,7 +253,7 @@ class PLAIN(BaseEstimator):
             shape; bounds that alias; `n_components` larger than any
             compressed mode can resolve.
         """
-        data = check_tensor(Y, snapshots=self.snapshots, n_modes=self._n_modes(Y))
+        data = check_tensor(Y, snapshots=self.snapshots, n_modes=self._n_modes())
         shape = data.shape[1:]
         n_modes = len(shape)
         factors = check_factors(self.factors, shape, self.compression)
