@@ -297,7 +297,7 @@ class PLAIN(BaseEstimator):
                 f"orders {tuple(orders)} allow no more candidate combinations (the weakest objects are below "
                 f"the detection threshold). Give order=int to force more candidates per mode.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,  # past scikit-learn's fit wrapper, to the caller
             )
         compressed_frequencies = np.column_stack([candidates[m][combinations[:, m]] for m in range(n_modes)])
         n_refinements = 0
