@@ -28,7 +28,6 @@ from sigrec._validation import (
 from sigrec.bayes._factors import as_factors
 from sigrec.bayes._kronecker_steps import (
     am_m_step,
-    coupled_am_m_step,
     coupling_matrix,
     kronecker_e_step,
     kronecker_vector,
@@ -327,8 +326,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
             else:
                 couplings = [None if c is None else c[np.ix_(a, a)] for c, a in zip(couplings_full, active,
                                                                                      strict=True)]
-                gammas, _ = coupled_am_m_step(second_moment, gammas, couplings, inner_tol=self.inner_tol,
-                                              inner_max_iter=min(self.inner_max_iter, 10))
+                gammas, _ = am_m_step(second_moment, gammas, couplings=couplings, inner_tol=self.inner_tol,
+                                      inner_max_iter=min(self.inner_max_iter, 10))
             full = self._full_gamma(gammas, active, shapes_in)
             change = np.linalg.norm(full - previous_full) / max(np.linalg.norm(previous_full), np.finfo(float).tiny)
             previous_full = full

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 __all__ = ["EStep", "kronecker_e_step", "mode_dot", "kronecker_vector", "am_m_step", "svd_m_step",
-           "coupled_am_m_step", "coupling_matrix"]
+           "coupling_matrix"]
 
 
 def mode_dot(tensor, matrix, axis):
@@ -141,7 +141,8 @@ def _am_target(second_moment, gammas, mode, floor):
     return reduced / others
 
 
-def am_m_step(second_moment, gammas, *, normalise=True, inner_tol=1e-5, inner_max_iter=100):
+def am_m_step(second_moment, gammas, *, couplings=None, normalise=True, inner_tol=1e-5, inner_max_iter=100,
+              offset=1e-5):
     """Alternating minimisation of ``Q(γ) = Σ log γ + Λ/γ`` over ``γ = ⊗ γ_i``.
 
     Parameters
@@ -149,12 +150,22 @@ def am_m_step(second_moment, gammas, *, normalise=True, inner_tol=1e-5, inner_ma
     second_moment : ndarray, shape (N_1, ..., N_I)
         Λ = diag Σ_x + |μ|² (non-negative).
     gammas : list of ndarray
-        Starting factors.
+        Starting factors (for coupled modes: their effective variances γ̃_i).
+    couplings : list of (ndarray or None), optional
+        PC-KroSBL: ``C_β`` restricted to the mode's active indices, or None
+        for an uncoupled mode. A coupled mode matches its AM target ``t_i``
+        by ``C_β γ_i`` with ``γ_i ≥ 0`` (NNLS) and takes the effective
+        variance ``C_β γ_i + offset``: each entry borrows variance from its
+        neighbours, favouring runs of active indices. This is the authors'
+        engineering projection, not the exact EM M-step of the coupled prior
+        (research note §2.7).
     normalise : bool
         Fix the scale after each sweep (AM-KroSBL); False with
         ``inner_max_iter=1`` is the KSBL baseline.
     inner_tol, inner_max_iter : float, int
         Sweeps stop when ``‖⊗γ_new − ⊗γ_old‖ / ‖⊗γ_old‖ < inner_tol``.
+    offset : float
+        Floor added to a coupled mode's effective variance.
 
     Returns
     -------
@@ -163,17 +174,23 @@ def am_m_step(second_moment, gammas, *, normalise=True, inner_tol=1e-5, inner_ma
 
     Notes
     -----
-    Each block update is the exact minimiser of Q over one factor, so Q
-    never increases within the loop.
+    Without couplings each block update is the exact minimiser of Q over
+    one factor, so Q never increases within the loop.
     """
     floor = np.finfo(float).tiny
     gammas = [np.asarray(g, dtype=float).copy() for g in gammas]
+    couplings = couplings if couplings is not None else [None] * len(gammas)
     previous = kronecker_vector(gammas)
     sweeps = 0
     for sweep in range(1, inner_max_iter + 1):
         sweeps = sweep
-        for mode in range(len(gammas)):
-            gammas[mode] = np.maximum(_am_target(second_moment, gammas, mode, floor), 0.0)
+        for mode, coupling in enumerate(couplings):
+            target = np.maximum(_am_target(second_moment, gammas, mode, floor), 0.0)
+            if coupling is None:
+                gammas[mode] = target
+            else:
+                weights, _ = nnls(coupling, target)
+                gammas[mode] = coupling @ weights + offset
         if normalise:
             gammas = _normalise(gammas)
         current = kronecker_vector(gammas)
@@ -216,50 +233,3 @@ def coupling_matrix(size, beta):
     matrix[index, index + 1] = beta
     matrix[index + 1, index] = beta
     return matrix
-
-
-def coupled_am_m_step(second_moment, effective, couplings, *, inner_tol=1e-4, inner_max_iter=10,
-                      offset=1e-5):
-    """PC-KroSBL's M-step: AM sweeps where coupled modes are fitted through ``C_β`` by NNLS.
-
-    For a coupled mode the AM target ``t_i`` (computed with the other modes'
-    effective variances) is matched by ``C_β γ_i`` with ``γ_i ≥ 0``, and the
-    mode's effective variance becomes ``C_β γ_i + offset``: each entry
-    borrows variance from its neighbours, favouring runs of active indices.
-    This is the authors' engineering projection, not the exact EM M-step of
-    the coupled prior (research note §2.7).
-
-    Parameters
-    ----------
-    second_moment : ndarray, shape (N_1, ..., N_I)
-    effective : list of ndarray
-        Effective per-mode variances γ̃_i (what the E-step uses).
-    couplings : list of (ndarray or None)
-        ``C_β`` restricted to the mode's active indices, or None for an
-        uncoupled mode.
-
-    Returns
-    -------
-    effective : list of ndarray
-    n_sweeps : int
-    """
-    floor = np.finfo(float).tiny
-    effective = [np.asarray(g, dtype=float).copy() for g in effective]
-    previous = kronecker_vector(effective)
-    sweeps = 0
-    for sweep in range(1, inner_max_iter + 1):
-        sweeps = sweep
-        for mode, coupling in enumerate(couplings):
-            target = np.maximum(_am_target(second_moment, effective, mode, floor), 0.0)
-            if coupling is None:
-                effective[mode] = target
-            else:
-                weights, _ = nnls(coupling, target)
-                effective[mode] = coupling @ weights + offset
-        effective = _normalise(effective)
-        current = kronecker_vector(effective)
-        change = np.linalg.norm(current - previous) / max(np.linalg.norm(previous), floor)
-        previous = current
-        if change < inner_tol:
-            break
-    return effective, sweeps

@@ -21,19 +21,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError("backend='torch' needs PyTorch: pip install 'sigrec[torch]'") from exc
 
+from sigrec._torch_device import resolve_device
 from sigrec.bayes._kronecker_steps import EStep
 
-__all__ = ["TorchEStep", "resolve_device"]
-
-
-def resolve_device(device=None):
-    """``None`` → CUDA when available, else CPU; strings and ``torch.device`` accepted."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {str(device)!r} was requested but CUDA is not available to PyTorch")
-    return device
+__all__ = ["TorchEStep"]
 
 
 def _mode_dot(tensor, matrix, axis):

@@ -32,6 +32,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError("engine='torch' needs PyTorch: pip install 'sigrec[torch]'") from exc
 
+from sigrec._torch_device import resolve_device
 from sigrec.coding._estimators import _STEP_FRACTION
 from sigrec.coding._prox import PENALTIES
 
@@ -176,16 +177,6 @@ def objective(signal_norms2, correlations, gram_products, codes, penalty, alpha,
 
 
 # ------------------------------------------------------------------ options
-def resolve_device(device=None):
-    """``None`` → ``"cuda"`` when available, else ``"cpu"``; strings and ``torch.device`` accepted."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {str(device)!r} was requested but CUDA is not available to PyTorch")
-    return device
-
-
 def resolve_dtype(dtype="float64"):
     """``"float64"``/``"float32"`` (or the torch / numpy dtype) → torch dtype."""
     if isinstance(dtype, torch.dtype):
