@@ -297,6 +297,16 @@ def test_bad_input_is_named():
         PLAIN().predict()
     with pytest.raises(ValueError, match="factors"):
         check_factors((1, 0, 14), (8, 16, 28), "average")
+    with pytest.raises(ValueError, match="complex"):
+        compress(np.ones((1, 8, 16)), (1, 4), "average")
+    with pytest.raises(ValueError, match="NaN"):
+        compress(np.full((1, 8, 16), np.nan, dtype=complex), (1, 4), "average")
+    with pytest.raises(ValueError, match="does not divide"):
+        compress(np.ones((1, 8, 15), dtype=complex), (1, 4), "average")
+    with pytest.raises(ValueError, match="compression"):
+        compress(np.ones((1, 8, 16), dtype=complex), (1, 4), "boxcar")
+    with pytest.raises(ValueError, match="centres"):
+        compress(np.ones((1, 8, 16), dtype=complex), (1, 4), "average", centres=[0.0])
 
 
 def test_estimator_contract_basics():

@@ -136,10 +136,11 @@ def compress(Y, factors, compression, centres=None):
 
     Parameters
     ----------
-    Y : ndarray, shape (S, N_1, ..., N_M), complex
-        Input tensor with a snapshot axis.
+    Y : array_like, shape (S, N_1, ..., N_M), complex
+        Input tensor with a leading snapshot axis (``H[None]`` for one
+        snapshot).
     factors : tuple of int
-        Δ_m per mode (validated with :func:`check_factors`).
+        Δ_m per mode; each must divide its mode.
     compression : {"average", "decimate", "decimate-multi", "smooth", None}
         - ``"average"``: mean of non-overlapping blocks of Δ_m samples (the
           official demo's default): noise drops by ``ΠΔ``, objects inside
@@ -157,7 +158,27 @@ def compress(Y, factors, compression, centres=None):
     Returns
     -------
     Compressed
+
+    Raises
+    ------
+    ValueError
+        For real, NaN or infinite data, factors that do not divide the
+        shape, an unknown `compression`, or malformed `centres`.
     """
+    from sigrec.tensor._model import check_tensor
+
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}.")
+    Y = check_tensor(Y, snapshots=True)
+    n_modes = Y.ndim - 1
+    factors = check_factors(factors, Y.shape[1:], compression)
+    if centres is not None and (len(centres) != n_modes or not np.all(np.isfinite(np.asarray(centres, float)))):
+        raise ValueError(f"centres must give one finite frequency per mode ({n_modes}), got {centres!r}.")
+    return compress_validated(Y, factors, compression, centres)
+
+
+def compress_validated(Y, factors, compression, centres=None):
+    """:func:`compress` without input checks, for callers that validated already (PLAIN's fit)."""
     n_modes = Y.ndim - 1
     centres = tuple(float(c) for c in (centres if centres is not None else (0.0,) * n_modes))
     Y = _demodulate(Y, centres)

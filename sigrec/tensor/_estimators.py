@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sigrec._validation import Interval, StrOptions, _fit_context, check_is_fitted
-from sigrec.tensor._compression import COMPRESSIONS, check_factors, compress
+from sigrec.tensor._compression import COMPRESSIONS, check_factors, compress_validated
 from sigrec.tensor._fusion import FUSIONS, candidate_core, merge_candidates, tensor_least_squares, tensor_omp
 from sigrec.tensor._modal import ESTIMATORS, ORDER_CRITERIA, estimate_mode
 from sigrec.tensor._model import check_tensor, refit_amplitudes, synthesize
@@ -268,7 +268,7 @@ class PLAIN(BaseEstimator):
             )
 
         started = time.perf_counter()
-        compressed = compress(data, factors, self.compression, centres)
+        compressed = compress_validated(data, factors, self.compression, centres)
         after_compression = time.perf_counter()
 
         max_order = self.n_components
