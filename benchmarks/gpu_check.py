@@ -13,7 +13,11 @@ It prints Markdown tables (and writes them to $OUT/gpu_check.md when $OUT is set
    an H200 by plain torch batched ISTA (65 536 patches, 256 pixels, 512 atoms, 100 iterations,
    float32: 475 000 patches/s), and the single-thread CPU numba CD at its default tolerance;
 3. Kronecker SBL: KroneckerSBL(backend="torch") on the device against backend="numpy" (complex128,
-   paper-size three-mode and two-mode N = 65 536 problems): coefficient agreement and fit times.
+   paper-size three-mode and two-mode N = 65 536 problems): coefficient agreement and fit times;
+4. DPS (the note's T8): a DPSSampler fitted on the CPU gives the same argmax mask and the same decoder
+   outputs (float32, atol 1e-5) when moved to the device; a one-epoch fit on the device returns a K-hot
+   mask; seconds per epoch on the CPU and on the device for pulse-echo B1 at N = 2048 with the LISTA
+   decoder (batch 4096) and for lines-and-circles B4 with the unfolded convolutional decoder.
 """
 
 from __future__ import annotations
@@ -138,6 +142,52 @@ def kronecker_sbl(device, quick):
     return rows
 
 
+def dps_parity(torch, device, quick):
+    """T8: CPU-fitted sampler moved to the device; a one-epoch device fit; rows for the report."""
+    import copy
+
+    from sigrec.datasets import make_pulse_echo
+    from sigrec.sampling import DPSSampler
+
+    data = make_pulse_echo(600 if quick else 4000, 128, random_state=0)
+    cpu = DPSSampler(16, n_epochs=3 if quick else 10, dtype="float32", decoder="lista", random_state=0,
+                     device="cpu").fit(data.signals)
+    moved = copy.deepcopy(cpu)
+    moved.network_.to(device)
+    moved.device_ = device
+    with torch.no_grad():
+        same_mask = bool(torch.equal(cpu.network_.sampler.argmax(), moved.network_.sampler.argmax().cpu()))
+    difference = float(np.max(np.abs(cpu.predict(data.signals) - moved.predict(data.signals))))
+    one_epoch = DPSSampler(16, n_epochs=1, dtype="float32", random_state=0, device=str(device)).fit(data.signals)
+    k_hot = bool(one_epoch.mask_.sum() == 16 and one_epoch.mask_.dtype == bool)
+    return [("same argmax mask (CPU logits on the device)", str(same_mask)),
+            ("max abs decoder-output difference, float32 (T8: ≤ 1e-5)", f"{difference:.1e}"),
+            ("one-epoch fit on the device gives a 16-hot mask", str(k_hot))]
+
+
+def dps_epoch_times(device, quick):
+    """Seconds per training epoch on the CPU and on the device, float32."""
+    from sigrec.datasets import make_lines_and_circles, make_pulse_echo
+    from sigrec.sampling import DPSSampler
+
+    n_1d, n_2d = (1024, 256) if quick else (16384, 4096)
+    pulse = make_pulse_echo(n_1d, 2048, random_state=0).signals
+    images = make_lines_and_circles(n_2d, random_state=0)
+    problems = [("B1 pulse-echo N = 2048, K = 128, LISTA, batch 4096", pulse,
+                 dict(n_keep=128, decoder="lista", batch_size=4096)),
+                ("B4 lines-and-circles 32×32, K = 32, top-1, unfolded CNN, batch 128", images,
+                 dict(n_keep=32, variant="top1", decoder="lista", image_shape=(32, 32), batch_size=128,
+                      temperature=5.0, entropy_weight=2e-4))]
+    rows = []
+    for name, X, options in problems:
+        seconds = {}
+        for where in ("cpu", str(device)):
+            sampler = DPSSampler(dtype="float32", n_epochs=2, random_state=0, device=where, **options).fit(X)
+            seconds[where] = sampler.history_["seconds"][-1]  # the second epoch: warm kernels
+        rows.append((name, len(X), seconds["cpu"], seconds[str(device)]))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="torch device (default cuda)")
@@ -190,6 +240,22 @@ def main():
     ]
     for name, difference, numpy_time, torch_time, n_iter in kronecker_sbl(device, args.quick):
         lines.append(f"| {name} | {difference:.1e} | {numpy_time:.3f} s | {torch_time:.3f} s | {n_iter} |")
+    lines += [
+        "",
+        "### 4. DPS: CPU/device parity (T8) and seconds per epoch, float32",
+        "",
+        "| check | result |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {check} | {result} |" for check, result in dps_parity(torch, device, args.quick)]
+    lines += [
+        "",
+        "| problem | training samples | CPU s/epoch | device s/epoch | CPU/device | device samples/s |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, n_samples, cpu_time, device_time in dps_epoch_times(device, args.quick):
+        lines.append(f"| {name} | {n_samples} | {cpu_time:.3f} | {device_time:.3f} | "
+                     f"{cpu_time / device_time:.1f} | {n_samples / device_time:,.0f} |")
     report = "\n".join(lines)
     print(report)
     if os.environ.get("OUT"):

@@ -18,6 +18,7 @@ __all__ = ["all_estimators"]
 # (public name, "module:attribute", optional dependency or None)
 _ESTIMATORS: list[tuple[str, str, str | None]] = [
     ("BlindGainCalibration", "sigrec.calibration:BlindGainCalibration", None),
+    ("DPSSampler", "sigrec.sampling:DPSSampler", "torch"),
     ("KroneckerSBL", "sigrec.bayes:KroneckerSBL", None),
     ("LinearizedGainCalibration", "sigrec.calibration:LinearizedGainCalibration", None),
     ("LqDictionaryLearning", "sigrec.coding:LqDictionaryLearning", None),

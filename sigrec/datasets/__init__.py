@@ -11,6 +11,10 @@
   exponentials with controlled separations (PLAIN's test scenes).
 - :func:`make_kronecker_sparse`, :func:`make_irs_channel`: Kronecker-sparse
   recovery problems and the IRS-aided MIMO channel-estimation set-up.
+- :func:`make_pulse_echo`, :func:`make_sparse_spikes`,
+  :func:`make_digits_kspace`, :func:`make_lines_and_circles`: benchmarks for
+  learned sub-sampling (DPS): sparse pulse-echo and spike signals, 8×8 digits
+  for k-space masks, and the lines-and-circles toy images.
 
 Importing :mod:`sigrec.datasets` is cheap: loaders are resolved on first
 attribute access (PEP 562) and import scikit-image or scikit-learn only when
@@ -29,6 +33,12 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real signature
     from sigrec.datasets.natural_patches import load_natural_patches
     from sigrec.datasets.patch_dictionary import load_patch_dictionary
     from sigrec.datasets.regression import make_sparse_regression
+    from sigrec.datasets.sampling import (
+        make_digits_kspace,
+        make_lines_and_circles,
+        make_pulse_echo,
+        make_sparse_spikes,
+    )
 
 # Public name -> module that defines it.
 _LAZY_LOADERS = {
@@ -41,6 +51,10 @@ _LAZY_LOADERS = {
     "make_irs_channel": "sigrec.datasets.kronecker",
     "load_natural_patches": "sigrec.datasets.natural_patches",
     "load_patch_dictionary": "sigrec.datasets.patch_dictionary",
+    "make_pulse_echo": "sigrec.datasets.sampling",
+    "make_sparse_spikes": "sigrec.datasets.sampling",
+    "make_digits_kspace": "sigrec.datasets.sampling",
+    "make_lines_and_circles": "sigrec.datasets.sampling",
 }
 
 __all__ = [
@@ -48,11 +62,15 @@ __all__ = [
     "load_patch_dictionary",
     "make_calibration_problem",
     "make_calibration_scene",
+    "make_digits_kspace",
     "make_harmonic_tensor",
     "make_irs_channel",
     "make_kronecker_sparse",
+    "make_lines_and_circles",
     "make_phantom",
+    "make_pulse_echo",
     "make_sparse_regression",
+    "make_sparse_spikes",
 ]
 
 
