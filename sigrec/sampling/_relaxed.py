@@ -81,11 +81,20 @@ def straight_through_topk(logits, n_keep, gumbel, temperature):
     """
     perturbed = logits.unsqueeze(0) + gumbel  # (B, C)
     picks = torch.topk(perturbed, n_keep, dim=-1).indices  # (B, K), in decreasing order
-    hard_rows = torch.nn.functional.one_hot(picks, perturbed.shape[-1]).to(perturbed.dtype)  # (B, K, C)
-    earlier = torch.cumsum(hard_rows, dim=1) - hard_rows  # picks of rows 1..k-1
-    relaxed = (perturbed.unsqueeze(1) + earlier * MASK_VALUE) / temperature
-    soft = torch.softmax(relaxed, dim=-1).sum(dim=1)
-    hard = hard_rows.sum(dim=1)
+    hard = torch.zeros_like(perturbed).scatter_(1, picks, 1.0)
+    # Row k is softmax over the entries rows 1..k-1 did not pick: s_k(j) = exp(a_j) / Z_k with
+    # a = (φ + g)/τ and Z_k the mass left. Summing rows in closed form, an entry picked by row m
+    # gets exp(a_j) Σ_{k≤m} 1/Z_k and an unpicked one exp(a_j) Σ_{k≤K} 1/Z_k, so the K relaxed
+    # rows never need to be materialised (O(B·C) memory instead of O(B·K·C)). Everything stays
+    # in log space: Z_k = (mass no row picks) + (mass of picks k..K), both sums of positive terms.
+    scores = perturbed / temperature
+    picked_scores = scores.gather(1, picks)  # (B, K)
+    unpicked = torch.logsumexp(scores + hard * MASK_VALUE, dim=-1, keepdim=True)  # (B, 1)
+    picked_suffix = torch.flip(torch.logcumsumexp(torch.flip(picked_scores, [1]), dim=1), [1])
+    log_mass_left = torch.logaddexp(unpicked.expand_as(picked_suffix), picked_suffix)  # log Z_k
+    log_row_weights = torch.logcumsumexp(-log_mass_left, dim=1)  # log Σ_{k≤m} 1/Z_k
+    log_weights = log_row_weights[:, -1:].expand_as(scores).scatter(1, picks, log_row_weights)
+    soft = torch.exp(scores + log_weights)
     return hard + (soft - soft.detach())
 
 
