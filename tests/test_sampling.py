@@ -219,3 +219,36 @@ def test_missing_torch_names_the_extra(monkeypatch):
 def test_importing_the_package_does_not_import_torch():
     code = "import sys, sigrec.sampling, sigrec.sampling.masks; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(variant="top1", decoder="mlp"), dict(decoder="lista", image_shape=(4, 8)),
+     dict(task="classification"), dict(domain="identity", mask_mode="sample")],
+    ids=["linear", "top1-mlp", "unfolded-cnn", "classification", "identity-sample"],
+)
+def test_save_and_load_round_trip_without_unpickling(tmp_path, params):
+    X = _band_limited()
+    y = np.where(X[:, 0] > 0, "up", "down") if params.get("task") == "classification" else None
+    sampler = _fast(4, **params).fit(X, y)
+    path = tmp_path / "sampler.pt"
+    sampler.save(path)
+    torch.load(path, weights_only=True)  # plain tensors and values only
+    restored = DPSSampler.load(path)
+    np.testing.assert_array_equal(restored.predict(X), sampler.predict(X))
+    np.testing.assert_array_equal(restored.mask_, sampler.mask_)
+    np.testing.assert_array_equal(restored.logits_, sampler.logits_)
+    assert restored.get_params() == {**sampler.get_params(), "device": "cpu"}
+
+
+def test_load_needs_the_user_module_and_a_sampler_file(tmp_path):
+    body = torch.nn.Linear(34, 32, dtype=torch.float64)
+    sampler = _fast(4, decoder=body).fit(_band_limited())
+    sampler.save(tmp_path / "custom.pt")
+    with pytest.raises(ValueError, match="decoder="):
+        DPSSampler.load(tmp_path / "custom.pt")
+    restored = DPSSampler.load(tmp_path / "custom.pt", decoder=torch.nn.Linear(34, 32, dtype=torch.float64))
+    np.testing.assert_array_equal(restored.predict(_band_limited()), sampler.predict(_band_limited()))
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="DPSSampler.save"):
+        DPSSampler.load(tmp_path / "other.pt")

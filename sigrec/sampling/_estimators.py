@@ -247,6 +247,23 @@ class DPSSampler(TransformerMixin, BaseEstimator):
             raise ValueError("decoder='lista' on images needs real images; X is complex.")
         return UnfoldedConvolutional(measurement, dtype=dtype)
 
+    def _build_network(self, torch, shape, candidates, is_complex, n_outputs, generator, seed, device):
+        """Sampler, measurement and decoder in one module, initialised from `generator` and `seed`."""
+        from sigrec.sampling._networks import Measurement, Top1Sampler, TopKSampler
+
+        dtype = getattr(torch, self.dtype)
+        measurement = Measurement(shape, candidates, self.domain, real_signal=not is_complex)
+        sampler_class = TopKSampler if self.variant == "topk" else Top1Sampler
+        sampler = sampler_class(candidates.size, self.n_keep, generator=generator, dtype=dtype)
+        measures_complex = is_complex or self.domain == "fourier"
+        n_inputs = 2 * candidates.size if measures_complex else candidates.size
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # default initialisers of torch layers draw from the global generator
+            decoder = self._build_decoder(torch, measurement, n_inputs, n_outputs, shape, is_complex, dtype)
+        network = torch.nn.Module()
+        network.sampler, network.measurement, network.decoder = sampler, measurement, decoder
+        return network.to(device)
+
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Train the sampling logits and the decoder jointly.
@@ -276,20 +293,9 @@ class DPSSampler(TransformerMixin, BaseEstimator):
         init_generator = torch.Generator().manual_seed(seed)
         noise_generator = torch.Generator(device=device).manual_seed(seed + 1)
 
-        from sigrec.sampling._networks import Measurement, Top1Sampler, TopKSampler
-
         self.input_scale_ = float(np.sqrt(np.mean(np.abs(X) ** 2))) or 1.0
-        measurement = Measurement(shape, candidates, self.domain, real_signal=not is_complex)
-        sampler_class = TopKSampler if self.variant == "topk" else Top1Sampler
-        sampler = sampler_class(candidates.size, self.n_keep, generator=init_generator, dtype=dtype)
-        measures_complex = is_complex or self.domain == "fourier"
-        n_inputs = 2 * candidates.size if measures_complex else candidates.size
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # default initialisers of torch layers draw from the global generator
-            decoder = self._build_decoder(torch, measurement, n_inputs, n_outputs, shape, is_complex, dtype)
-        network = torch.nn.Module()
-        network.sampler, network.measurement, network.decoder = sampler, measurement, decoder
-        network.to(device)
+        network = self._build_network(torch, shape, candidates, is_complex, n_outputs, init_generator, seed, device)
+        sampler, measurement, decoder = network.sampler, network.measurement, network.decoder
 
         complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
         signals = torch.as_tensor(np.array(X / self.input_scale_, copy=True),
@@ -345,8 +351,7 @@ class DPSSampler(TransformerMixin, BaseEstimator):
         self.history_ = history
         self.network_ = network
         self.device_ = device
-        self._signal_shape = shape
-        self._is_complex = is_complex
+        self._signal_shape, self._is_complex, self._n_outputs = shape, is_complex, n_outputs
         if self.refit_decoder and self.decoder == "linear" and self.task == "reconstruction":
             self._refit_linear_decoder(torch, X, targets, selected)
         return self
@@ -483,6 +488,100 @@ class DPSSampler(TransformerMixin, BaseEstimator):
         from sklearn.metrics import r2_score
 
         return float(r2_score(y, prediction))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write the fitted sampler to `path` with :func:`torch.save`, tensors and plain values only.
+
+        The file holds the parameters, the network's ``state_dict`` and the
+        fitted attributes, so :meth:`load` reads it with
+        ``torch.load(weights_only=True)``: loading never unpickles code.
+        (``pickle``/``joblib`` also work, but only for files you trust.)
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        check_is_fitted(self, "support_")
+        torch = _require_torch()
+        params = self.get_params()
+        params["decoder"] = None if isinstance(self.decoder, torch.nn.Module) else self.decoder
+        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+            params["random_state"] = None  # a Generator is not plain data; the fitted state does not need it
+        params["device"] = str(params["device"])
+        fitted = {
+            "support_": torch.as_tensor(self.support_), "candidates_": torch.as_tensor(self.candidates_),
+            "logits_": torch.as_tensor(self.logits_), "history_": self.history_,
+            "input_scale_": self.input_scale_, "target_scale_": self.target_scale_,
+            "n_features_in_": int(self.n_features_in_), "signal_shape": list(self._signal_shape),
+            "is_complex": bool(self._is_complex), "target_ndim": self._target_ndim,
+            "n_outputs": int(self._n_outputs),
+        }
+        if hasattr(self, "classes_"):
+            if self.classes_.dtype.kind in "biuf":
+                fitted["classes_"] = torch.as_tensor(self.classes_)
+            elif self.classes_.dtype.kind == "U":
+                fitted["classes_"] = [str(label) for label in self.classes_]
+            else:
+                raise TypeError(f"save supports numeric or string class labels; got dtype {self.classes_.dtype}.")
+        state = {"format": "sigrec.sampling.DPSSampler", "version": 1, "params": params,
+                 "network": {name: value.detach().cpu() for name, value in self.network_.state_dict().items()},
+                 "fitted": fitted}
+        torch.save(state, path)
+
+    @classmethod
+    def load(cls, path, *, decoder=None, device="cpu"):
+        """Read a sampler written by :meth:`save` (``torch.load(weights_only=True)``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        decoder : torch.nn.Module, optional
+            Required when the sampler was fitted with a user module: a module
+            of the same architecture (its weights are replaced by the saved ones).
+        device : str or torch.device, default="cpu"
+
+        Returns
+        -------
+        DPSSampler
+            Fitted, ready for :meth:`transform` and :meth:`predict`.
+        """
+        torch = _require_torch()
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != "sigrec.sampling.DPSSampler":
+            raise ValueError(f"{path!s} was not written by DPSSampler.save.")
+        params = dict(state["params"], device=device)
+        if params["decoder"] is None:
+            if decoder is None:
+                raise ValueError("this sampler was fitted with a user decoder module: pass decoder= a module of the "
+                                 "same architecture.")
+            params["decoder"] = decoder
+        sampler = cls(**params)
+        torch_device = sampler._check_params(torch)
+        fitted = state["fitted"]
+        shape = tuple(fitted["signal_shape"])
+        candidates = fitted["candidates_"].numpy()
+        n_outputs = fitted["n_outputs"]
+        network = sampler._build_network(torch, shape, candidates, fitted["is_complex"], n_outputs,
+                                         torch.Generator().manual_seed(0), 0, torch_device)
+        network.load_state_dict(state["network"])
+        network.eval()
+        sampler.network_, sampler.device_ = network, torch_device
+        sampler.support_ = fitted["support_"].numpy()
+        sampler.candidates_ = candidates
+        sampler.logits_ = fitted["logits_"].numpy()
+        mask = np.zeros(int(np.prod(shape)), dtype=bool)
+        mask[sampler.support_] = True
+        sampler.mask_ = mask.reshape(shape)
+        sampler.history_ = fitted["history_"]
+        sampler.input_scale_, sampler.target_scale_ = fitted["input_scale_"], fitted["target_scale_"]
+        sampler.n_features_in_ = fitted["n_features_in_"]
+        sampler._signal_shape, sampler._is_complex = shape, fitted["is_complex"]
+        sampler._target_ndim = fitted["target_ndim"]
+        if "classes_" in fitted:
+            labels = fitted["classes_"]
+            sampler.classes_ = labels.numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+        return sampler
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
