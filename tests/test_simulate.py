@@ -193,7 +193,12 @@ def test_summary_and_report(tmp_path):
 
 def test_tour_quick_reproduces_known_phase_transition_shape():
     frame = run("tour", quick=True, progress=False)
-    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression", "tensor", "bayes"}
+    assert set(frame["study"]) == {"cs_phase_transition", "coding", "calibration", "regression", "tensor", "bayes",
+                                   "sampling"}
+    sampling = summarize(frame[frame["study"] == "sampling"], "tour").set_index("n_keep")
+    # DPS on 8×8 digits at K = 8: as good as the non-redundant low-pass mask (note T6), better than a random one.
+    assert sampling.loc[8, "psnr_dps_mean"] >= sampling.loc[8, "psnr_low_pass_half_mean"] - 0.5
+    assert sampling.loc[8, "psnr_dps_mean"] > sampling.loc[8, "psnr_random_half_mean"]
     bayes = summarize(frame[frame["study"] == "bayes"], "tour").set_index("m1")
     # SVD-KroSBL at the paper's default size (M_1 = 8, 25 dB) is within 3x the oracle LS.
     assert bayes.loc[8, "nmse_svd_mean"] < 3 * bayes.loc[8, "nmse_oracle_mean"]

@@ -30,6 +30,7 @@ _EXPERIMENT_MODULES = [
     "sigrec.regression.experiments",
     "sigrec.tensor.experiments",
     "sigrec.bayes.experiments",
+    "sigrec.sampling.experiments",
 ]
 
 _REGISTRY: dict[str, Experiment] = {}

@@ -8,14 +8,15 @@ recover it, over δ = m/n (undersampling) and ρ = k/m (sparsity).
 
 ``tour`` runs one small study per capability (now: the phase transition,
 ℓq coding at matched sparsity, blind gain calibration, sparse regression
-on random supports, PLAIN tensor estimation and Kronecker-structured SBL); the grid is a union of
-sub-grids keyed by ``study``, so each capability adds its own entry to
-``_TOUR_STUDIES`` and its sub-grid when it lands.
+on random supports, PLAIN tensor estimation, Kronecker-structured SBL and learned sub-sampling
+(DPS); the grid is a union of sub-grids keyed by ``study``, so each capability adds its own entry
+to ``_TOUR_STUDIES`` and its sub-grid when it lands.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -157,6 +158,30 @@ def _bayes_trial(params, rng):
     return kronecker_sweep_trial(params, rng)
 
 
+def _torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _sampling_trial(params, rng):
+    # Imported lazily, like the coding study. The tour calls the mask list "sampling_masks"
+    # (the other studies' method lists are "methods", "tensor_methods" and "bayes_methods").
+    # PyTorch is optional: without it the study keeps its fixed masks and skips DPS.
+    from sigrec.sampling.experiments import digits_trial
+
+    params = dict(params)
+    params["masks"] = params.pop("sampling_masks")
+    if not _torch_available():
+        warnings.warn("PyTorch is not installed: the tour's sampling study scores its fixed masks only and "
+                      "skips DPS (pip install 'sigrec[torch]').", RuntimeWarning, stacklevel=2)
+        params["masks"] = "+".join(name for name in params["masks"].split("+") if name != "dps")
+        params["classifier_epochs"] = 0
+    return digits_trial(params, rng)
+
+
 # study name -> trial function; capabilities add theirs when they land.
 _TOUR_STUDIES = {
     "cs_phase_transition": cs_phase_transition_trial,
@@ -165,6 +190,7 @@ _TOUR_STUDIES = {
     "regression": _regression_trial,
     "tensor": _tensor_trial,
     "bayes": _bayes_trial,
+    "sampling": _sampling_trial,
 }
 
 
@@ -203,6 +229,11 @@ def _plot_tour(summary, out_dir):
     bayes = summary[summary["study"] == "bayes"]
     if not bayes.empty:
         paths += _plot_tour_bayes(bayes, out_dir)
+    sampling = summary[summary["study"] == "sampling"]
+    if not sampling.empty:
+        from sigrec.sampling.experiments import _plot_tour_sampling
+
+        paths += _plot_tour_sampling(sampling, out_dir, "tour-sampling")
     return paths
 
 
@@ -232,6 +263,9 @@ _TENSOR = {"study": ["tensor"], "scene": ["equal-power"], "tensor_methods": ["pl
 # Kronecker-structured SBL on the paper's synthetic problem (N = 15³, K_i = 3, 25 dB, known noise):
 # NMSE against the first mode's measurement count M_1, SVD-KroSBL and KOMP against the oracle.
 _BAYES = {"study": ["bayes"], "snr_db": [25], "k_i": [3], "bayes_methods": ["svd+komp"]}
+# Learned sub-sampling (DPS) on 8×8 digits in k-space: PSNR of the linear decoder refit on the learned mask,
+# the non-redundant low-pass mask and a random half-spectrum mask, against K (no classification part).
+_SAMPLING = {"study": ["sampling"], "sampling_masks": ["dps+low_pass_half+random_half"]}
 
 register(
     Experiment(
@@ -251,6 +285,7 @@ register(
             {**_REGRESSION, "n_samples": [50, 100, 200, 400], "@trials": 3},
             {**_TENSOR, "snr_db": [-25, -20, -15, -10, 0, 10], "@trials": 3},
             {**_BAYES, "m1": [6, 8, 10, 12, 14], "@trials": 3},
+            {**_SAMPLING, "n_keep": [4, 8, 16], "n_epochs": [40], "@trials": 3},
         ],
         n_trials=50,
         chunk_size=25,
@@ -269,12 +304,14 @@ register(
                 {**_REGRESSION, "n_samples": [100, 200], "@trials": 2},
                 {**_TENSOR, "snr_db": [-20, 0], "@trials": 1},
                 {**_BAYES, "m1": [8, 12], "@trials": 2},
+                {**_SAMPLING, "n_keep": [4, 8], "n_epochs": [20], "@trials": 1},
             ],
             "n_trials": 20,
         },
         description=(
             "A quick study of every capability (CS phase transition; lq coding on natural patches; "
-            "blind gain calibration; sparse regression on random supports; PLAIN tensor estimation; Kronecker SBL)"
+            "blind gain calibration; sparse regression on random supports; PLAIN tensor estimation; Kronecker SBL; "
+            "learned sub-sampling (DPS) on digits)"
         ),
         plot=_plot_tour,
     )
