@@ -941,7 +941,7 @@ def print_header(quick, config, warmup, unpinned):
         print(f"- BLAS/OpenMP as pinned in every timed call (threadpoolctl): {blas_description()}")
     print(
         f"- threads: 1 BLAS thread in every timed fit, except the {GOAL_TWO_MODE_THREADS}-thread column of table 2; "
-        "no other parallelism (KroneckerSBL has a numpy backend only)"
+        "no other parallelism (every timed fit uses backend='numpy')"
     )
     print(
         "- warm-ups on a 6 × 6 × 6 problem, excluded from every timing: "
@@ -997,8 +997,9 @@ def main(argv=None):
 
     report_goals(three, two, options.quick)
     print(
-        "### 5. GPU\n\nNot applicable: KroneckerSBL has a numpy backend only (`backend='numpy'`); the note's "
-        "batched torch E-step is not implemented, so nothing here runs on a GPU.\n"
+        "### 5. GPU\n\nEvery fit here uses `backend='numpy'`. KroneckerSBL's optional torch E-step "
+        "(`backend='torch'`, `device=`) is checked and timed on CUDA by `benchmarks/gpu_check.py` section 3; "
+        "no GPU has been lent so far, so it is tested on CPU only and unverified on GPU.\n"
     )
     for (label, category, _), (count, example) in WARNINGS.items():
         note(f'{label}: {count} × {category}, e.g. "{example[:200]}"')

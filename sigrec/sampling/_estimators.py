@@ -320,7 +320,7 @@ class DPSSampler(TransformerMixin, BaseEstimator):
             started = time.perf_counter()
             temperature = self._temperature_at(epoch)
             order = torch.randperm(n_samples, generator=init_generator).to(device)
-            total = 0.0
+            total = torch.zeros((), dtype=dtype, device=device)  # summed on the device: no sync per step
             for start in range(0, n_samples, self.batch_size):
                 batch = order[start:start + self.batch_size]
                 mask = sampler.relaxed(batch.numel(), temperature, noise_generator)
@@ -331,8 +331,8 @@ class DPSSampler(TransformerMixin, BaseEstimator):
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total += float(loss.detach()) * batch.numel()
-            history["loss"].append(total / n_samples)
+                total += loss.detach() * batch.numel()
+            history["loss"].append(float(total) / n_samples)
             history["entropy"].append(float(sampler.entropy().detach()))
             history["temperature"].append(temperature)
             history["seconds"].append(time.perf_counter() - started)
