@@ -24,14 +24,17 @@ test: $(STAMP)
 	  $(PY) -m pytest -n 2 -q --nbmake --nbmake-timeout=600 notebooks/; \
 	else echo "no notebooks yet"; fi
 
+# The tour starts from a fresh store each time (a second `make demo` would otherwise refuse to
+# overwrite it); its report is results/tour/index.md, printed last.
 demo: $(STAMP)
 	$(VENV)/bin/sigrec --version
 	$(VENV)/bin/sigrec list
-	$(VENV)/bin/sigrec run tour --quick --store results/tour.sqlite
-	$(VENV)/bin/sigrec report tour --store results/tour.sqlite --out results/
+	rm -f results/tour/tour.sqlite results/tour/tour.sqlite-wal results/tour/tour.sqlite-shm
+	$(VENV)/bin/sigrec run tour --quick --store results/tour/tour.sqlite
+	$(VENV)/bin/sigrec report tour --store results/tour/tour.sqlite --out results/tour
 
 bench: $(STAMP)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	$(PY) benchmarks/_update_performance.py
 
 docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W -b html docs docs/_build/html

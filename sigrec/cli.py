@@ -89,10 +89,10 @@ def _build_parser():
     run.add_argument("--import", dest="imports", action="append", metavar="MODULE",
                      help="import a module or .py file that registers experiments")
 
-    report = commands.add_parser("report", help="summarise a results store: table, CSV and PNG figures")
+    report = commands.add_parser("report", help="summarise a results store: table, CSV, PNG figures and index.md")
     report.add_argument("name", help="experiment name")
     report.add_argument("--store", default="results/{name}.sqlite", help="SQLite results file")
-    report.add_argument("--out", help="folder for figures and CSV (default: the store's folder)")
+    report.add_argument("--out", help="folder for figures, CSV and index.md (default: the store's folder)")
     report.add_argument("--import", dest="imports", action="append", metavar="MODULE",
                         help="import a module or .py file that registers experiments")
     return parser
@@ -151,6 +151,7 @@ def _command_run(args):
 
 def _command_report(args):
     from sigrec.simulate import get_experiment, report
+    from sigrec.simulate._report import INDEX_NAME
 
     experiment = get_experiment(args.name)
     store = Path(args.store.format(name=experiment.name))
@@ -160,6 +161,7 @@ def _command_report(args):
     print(f"\nsummary and trials CSV in {out_dir}")
     for figure in figures:
         print(f"figure: {figure}")
+    print(f"report: {out_dir / INDEX_NAME}")
     return 0
 
 

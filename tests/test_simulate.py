@@ -189,6 +189,8 @@ def test_summary_and_report(tmp_path):
     assert {p.name for p in figures} == {f"_test_noisy_mean_{m}.png" for m in METRICS}
     assert all(p.stat().st_size > 1000 for p in figures)
     assert (tmp_path / "out" / "_test_noisy_mean_trials.csv").exists()
+    index = (tmp_path / "out" / "index.md").read_text()  # the generic index: per-cell means and the figures
+    assert "## Per-cell means" in index and all(f"]({p.name})" in index for p in figures)
 
 
 def test_tour_quick_reproduces_known_phase_transition_shape():
@@ -331,6 +333,7 @@ def test_cli_run_report_and_errors(tmp_path):
     reported = _sigrec("report", "cs_phase_transition", "--store", str(store), "--out", str(tmp_path / "fig"))
     assert reported.returncode == 0, reported.stderr
     assert (tmp_path / "fig" / "cs_phase_transition.png").stat().st_size > 5000
+    assert reported.stdout.rstrip().splitlines()[-1] == f"report: {tmp_path / 'fig' / 'index.md'}"
 
     for args, message in (
         (("run", "nope"), "unknown experiment 'nope'"),

@@ -262,6 +262,57 @@ def _plot_tour_regression(summary, out_dir, name="tour-regression"):
     return _learning_curve_figures(table, out_dir, name, metrics=("in_sample",))
 
 
+def tour_table(summary):
+    """The tour's regression section: RSP's in-sample prediction error against its anchors and the oracle.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Per-cell summary of :func:`learning_curves_trial` (``design``,
+        ``signal``, ``n_samples``, ``n_features``, ``n_informative``,
+        ``noise``; ``in_<method>_mean``, ``oracle_in_mean``).
+
+    Returns
+    -------
+    str
+        A sentence on the study, then a markdown table with one row per cell:
+        the in-sample error of the oracle OLS on the true support, of sigrec's
+        first RSP variant and of every other method in the run, and RSP's
+        error over each of theirs.
+    """
+    from sigrec.regression.plotting import METHOD_LABELS
+    from sigrec.simulate._report import markdown_table
+
+    present = [m for m in METHOD_LABELS if m != "oracle" and f"in_{m}_mean" in summary.columns]
+    ours = next((m for m in present if m.startswith("rsp")), present[0])
+    anchors = [m for m in present if m != ours]
+    settings = [key for key in ("design", "signal", "n_features", "n_informative", "noise")
+                if key in summary.columns and summary[key].nunique() > 1]
+    rows = []
+    for row in summary.sort_values([*settings, "n_samples"]).to_dict("records"):
+        error = row[f"in_{ours}_mean"]
+        rows.append([*(row[key] for key in settings), int(row["n_samples"]), row["oracle_in_mean"], error,
+                     *(row[f"in_{m}_mean"] for m in anchors), *(error / row[f"in_{m}_mean"] for m in anchors),
+                     error / row["oracle_in_mean"]])
+    first = summary.iloc[0]
+    texts = {"design": lambda v: f"`{v}` design", "signal": lambda v: f"`{v}` coefficients",
+             "n_features": lambda v: f"d = {v:g}", "n_informative": lambda v: f"k = {v:g}",
+             "noise": lambda v: f"σ = {v:g}"}
+    fixed = ", ".join(text(first[key]) for key, text in texts.items() if key not in settings)
+    label = METHOD_LABELS[ours]
+    intro = (f"Sparse linear regression on random supports ({fixed}): in-sample prediction error "
+             f"(1/N)‖X(ŵ − w*)‖², mean over trials, of sigrec's random-support preconditioning, {label}, against "
+             f"{', '.join(METHOD_LABELS[m] for m in anchors)} (baselines on scikit-learn) and the oracle OLS on the "
+             f"true support. Ratios are {label}'s error over the other's; below 1 {label} is more accurate "
+             "(the oracle's is the floor, so its ratio is at least about 1).")
+    table = markdown_table(
+        rows,
+        [*settings, "N", "oracle OLS", label, *(METHOD_LABELS[m] for m in anchors),
+         *(f"÷ {METHOD_LABELS[m]}" for m in anchors), "÷ oracle"],
+    )
+    return f"{intro}\n\n{table}"
+
+
 # --------------------------------------------------------------------------- registry
 def _learning_grid(n_samples, n_features, n_informative, noise, methods):
     common = {"n_samples": n_samples, "n_features": [n_features], "n_informative": [n_informative],

@@ -16,11 +16,22 @@ from sigrec.simulate._experiment import (
     list_experiments,
     register,
 )
-from sigrec.simulate._report import new_figure, plot_metric, plot_phase_diagram, report
+from sigrec.simulate._report import (
+    figure_links,
+    format_number,
+    markdown_table,
+    new_figure,
+    plot_metric,
+    plot_phase_diagram,
+    report,
+)
 from sigrec.simulate._runner import BACKENDS, TrialError, run, run_chunk, summarize
 from sigrec.simulate._store import ResultStore, StoreError
 
 __all__ = [
+    "figure_links",
+    "format_number",
+    "markdown_table",
     "Experiment",
     "ExperimentError",
     "register",

@@ -113,6 +113,12 @@ class Experiment:
     plot : callable, optional
         ``plot(summary, out_dir) -> list[pathlib.Path]`` writes the report's
         figures from the summary DataFrame. A generic plot is used otherwise.
+    markdown : callable, optional
+        ``markdown(summary, figures, out_dir) -> str`` returns the body of the
+        report's ``index.md`` (sections, tables, figure links relative to
+        ``out_dir``); :func:`~sigrec.simulate.report` adds the title and the
+        run's metadata above it. Without it the body is the generic one: the
+        per-cell means and the figures.
     """
 
     name: str
@@ -123,6 +129,7 @@ class Experiment:
     quick: Mapping | None = None
     description: str = ""
     plot: Callable | None = None
+    markdown: Callable | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "grid", _as_grid_list(self.grid))

@@ -1,16 +1,27 @@
-"""Tables and figures from a results store (``sigrec report``)."""
+"""Tables, figures and a markdown index from a results store (``sigrec report``)."""
 
 from __future__ import annotations
 
+import datetime
+import math
+import numbers
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
 
-from sigrec.simulate._experiment import get_experiment
+from sigrec.simulate._experiment import Experiment, cell_key, get_experiment
 from sigrec.simulate._runner import summarize
 from sigrec.simulate._store import ResultStore
 
-__all__ = ["report", "plot_metric", "plot_phase_diagram", "new_figure"]
+__all__ = ["report", "plot_metric", "plot_phase_diagram", "new_figure", "markdown_table", "format_number",
+           "figure_links", "INDEX_NAME"]
+
+#: File name of the markdown report :func:`report` writes into ``out_dir``.
+INDEX_NAME = "index.md"
+#: Text of a missing table cell; tables that hold one explain it under the table.
+MISSING = "—"
 
 
 def plot_metric(summary, metric, x, *, hue=None, ax=None, **style):
@@ -127,8 +138,241 @@ def _generic_figures(experiment, summary, out_dir):
     return paths
 
 
+# --------------------------------------------------------------------------- markdown
+def _is_missing(value):
+    """None, NaN or pandas.NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas.NA refuses to be a bool
+        return True
+
+
+def format_number(value, digits=3):
+    """Text of a number for a report table: ``digits`` significant digits, no padding.
+
+    Integers print whole; floats print with ``digits`` significant digits,
+    plainly between 1e-3 and 1e5 (whole numbers from 10**digits up) and in
+    short scientific notation (``1.23e-5``) outside; infinities print as
+    ``∞`` and ``-∞``, NaN as ``—``.
+
+    Parameters
+    ----------
+    value : int or float
+    digits : int, default=3
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (16, 16.0, 0.04312, 1234.6, 2.5e-05, -1.883e6, float("inf"))]
+    ['16', '16', '0.0431', '1235', '2.50e-5', '-1.88e6', '∞']
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return MISSING
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude < 10.0 ** -digits or magnitude >= 1e5:
+        mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    text = f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e" in text else text
+
+
+def _cell_text(value, style):
+    if isinstance(value, str):
+        text = value
+    elif style is None:
+        text = format_number(value)
+    elif callable(style):
+        text = style(value)
+    else:
+        text = format(value, style)
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def markdown_table(rows, columns=None, *, formats=None, missing_note=None):
+    """A GitHub-flavoured markdown table, numbers formatted by :func:`format_number`.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame or sequence of sequences
+        Cell values: str (printed as is), numbers, or None/NaN for a missing
+        value, printed as ``—``.
+    columns : sequence of str, optional
+        Header; defaults to the DataFrame's column names.
+    formats : dict, optional
+        Column header -> format spec (e.g. ``"+.2f"``) or callable
+        ``value -> str``, replacing :func:`format_number` for that column.
+    missing_note : str, optional
+        Explanation printed under the table when a cell is missing (a
+        generic one is used when None); nothing is added when no cell is.
+
+    Returns
+    -------
+    str
+        The table, numeric columns right-aligned, without a trailing newline.
+
+    Examples
+    --------
+    >>> print(markdown_table([["ℓ1", 0.5], ["OMP", None]], ["method", "success"]))
+    | method | success |
+    | :----- | ------: |
+    | ℓ1     |     0.5 |
+    | OMP    |       — |
+    <BLANKLINE>
+    — no value: undefined in every trial of this cell.
+    """
+    if hasattr(rows, "itertuples"):
+        columns = list(rows.columns) if columns is None else list(columns)
+        rows = list(rows.itertuples(index=False, name=None))
+    rows = [list(row) for row in rows]
+    if columns is None:
+        raise ValueError("markdown_table needs the column names when rows is not a DataFrame")
+    columns = [str(column) for column in columns]
+    if any(len(row) != len(columns) for row in rows):
+        raise ValueError(f"every row needs {len(columns)} cells (one per column)")
+    formats = formats or {}
+    numeric = [
+        bool(rows) and all(isinstance(row[j], numbers.Number) for row in rows if not _is_missing(row[j]))
+        for j in range(len(columns))
+    ]
+    any_missing = False
+    cells = []
+    for row in rows:
+        texts = []
+        for column, value in zip(columns, row, strict=True):
+            if _is_missing(value):
+                any_missing = True
+                texts.append(MISSING)
+            else:
+                texts.append(_cell_text(value, formats.get(column)))
+        cells.append(texts)
+    header = [_cell_text(column, None) for column in columns]
+    widths = [max(3, len(header[j]), *(len(row[j]) for row in cells)) for j in range(len(columns))]
+
+    def line(texts):
+        padded = [text.rjust(width) if is_number else text.ljust(width)
+                  for text, width, is_number in zip(texts, widths, numeric, strict=True)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "| " + " | ".join(("-" * (w - 1) + ":") if is_number else (":" + "-" * (w - 1))
+                             for w, is_number in zip(widths, numeric, strict=True)) + " |"
+    lines = [line(header), rule, *(line(row) for row in cells)]
+    if any_missing:
+        lines += ["", f"{MISSING} {missing_note or 'no value: undefined in every trial of this cell.'}"]
+    return "\n".join(lines)
+
+
+def _grid_label(experiment, trials):
+    """Which grid the store holds: ``quick``, ``full``, either one incomplete, or a custom one."""
+    stored = trials.groupby("cell").size().to_dict()
+    candidates = [("quick (`--quick`)", True), ("full", False)] if experiment.quick else [("full", False)]
+    partial = None
+    for label, quick in candidates:
+        grids, n_trials = experiment.resolve(quick=quick)
+        expected = {cell_key(params): count for params, count in Experiment.cells(grids, n_trials)}
+        if stored == expected:
+            return label
+        if partial is None and all(cell in expected and count <= expected[cell] for cell, count in stored.items()):
+            partial = (label, sum(expected.values()))
+    if partial is not None:
+        label, total = partial
+        return (f"{label}, {len(trials)} of its {total} trials (fewer trials per cell: `--trials`, or an "
+                "interrupted run that `sigrec run --resume` completes)")
+    return "custom (`--grid` or `--trials`)"
+
+
+def _metadata(experiment, trials, store):
+    """The run's metadata as a markdown list."""
+    written = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    versions = ", ".join(sorted({str(v) for v in trials["version"]})) if "version" in trials else ""
+    lines = [
+        f"- written: {written}",
+        f"- store: `{store}` ({len(trials)} trials"
+        + (f" in {trials['cell'].nunique()} cells" if "cell" in trials else "")
+        + (f", sigrec {versions}" if versions else "") + ")",
+        f"- grid: {_grid_label(experiment, trials) if len(trials) else 'empty'}",
+    ]
+    if "wall_time" in trials and len(trials):
+        lines.append(f"- compute: {format_number(float(trials['wall_time'].sum()))} s in trials "
+                     "(sum of the trials' wall times, whatever the number of workers)")
+    lines.append(f"- machine (that wrote this report): {platform.platform()}, {os.cpu_count()} CPUs, "
+                 f"Python {platform.python_version()}")
+    return "\n".join(lines)
+
+
+def figure_links(figures, out_dir, *, title=""):
+    """Markdown image links to ``figures``, relative to ``out_dir`` (where the index lives).
+
+    Parameters
+    ----------
+    figures : sequence of path
+    out_dir : path
+    title : str, optional
+        Alternative text of the images.
+
+    Returns
+    -------
+    str
+        One ``![title](relative/path.png)`` paragraph per figure.
+    """
+    links = []
+    for figure in figures:
+        relative = Path(os.path.relpath(Path(figure), Path(out_dir))).as_posix()
+        links.append(f"![{title or Path(figure).stem}]({relative})")
+    return "\n\n".join(links)
+
+
+def _generic_markdown(experiment, summary, figures, out_dir):
+    """The index body of an experiment without a ``markdown`` hook: per-cell means, then the figures."""
+    keys = [key for key in experiment.keys if key in summary.columns]
+    means = [c for c in summary.columns if c.endswith("_mean") and summary[c].notna().any()]
+    table = markdown_table(
+        summary[[*keys, "n_trials", *means]],
+        [*keys, "trials", *(c[: -len("_mean")] for c in means)],
+        missing_note="no value: a parameter this cell's sub-grid lacks, or a metric undefined in all its trials.",
+    )
+    parts = [
+        "## Per-cell means",
+        f"Each metric's mean over the trials of a cell; standard errors are in `{experiment.name}_summary.csv`, "
+        f"every trial in `{experiment.name}_trials.csv`.",
+        table,
+    ]
+    if figures:
+        parts += ["## Figures", figure_links(figures, out_dir)]
+    return "\n\n".join(parts)
+
+
+def _write_index(experiment, summary, trials, figures, out_dir, store):
+    """Write ``out_dir/index.md``: title, metadata, then the experiment's body (or the generic one)."""
+    if summary.empty:
+        body = "No trials in this store yet."
+    elif experiment.markdown is not None:
+        body = experiment.markdown(summary, figures, out_dir)
+    else:
+        body = _generic_markdown(experiment, summary, figures, out_dir)
+    title = f"# sigrec report: {experiment.name}"
+    parts = [title, *([experiment.description] if experiment.description else []),
+             _metadata(experiment, trials, store), body.strip()]
+    path = Path(out_dir) / INDEX_NAME
+    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
 def report(experiment, store, out_dir=None):
-    """Summarise a store: the per-cell table and, with ``out_dir``, PNG figures and CSV files.
+    """Summarise a store: the per-cell table and, with ``out_dir``, PNG figures, CSV files and ``index.md``.
 
     Parameters
     ----------
@@ -136,7 +380,10 @@ def report(experiment, store, out_dir=None):
     store : str or path
         The SQLite results store written by :func:`~sigrec.simulate.run`.
     out_dir : str or path, optional
-        Folder for ``<name>_summary.csv``, ``<name>_trials.csv`` and figures.
+        Folder for ``<name>_summary.csv``, ``<name>_trials.csv``, figures and
+        ``index.md`` (a markdown report: the run's metadata, then the
+        experiment's ``markdown`` body or, without one, the per-cell means
+        and the figures).
 
     Returns
     -------
@@ -156,4 +403,5 @@ def report(experiment, store, out_dir=None):
         if not summary.empty:
             plot = experiment.plot or (lambda s, d: _generic_figures(experiment, s, d))
             figures = list(plot(summary, out_dir))
+        _write_index(experiment, summary, trials, figures, out_dir, store)
     return summary, figures
