@@ -14,6 +14,7 @@ scikit-learn change has one place to be absorbed.
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 
 import numpy as np
@@ -281,16 +282,30 @@ def validate_data(
     if not allow_complex:
         from sklearn.utils.validation import validate_data as sk_validate_data
 
-        dtype = [np.float64, np.float32] if kwargs.pop("allow_float32", False) else np.float64
+        allow_float32 = kwargs.pop("allow_float32", False)
+        dtype = [np.float64, np.float32] if allow_float32 else np.float64
         sk_kwargs = {"dtype": dtype}
         for key in ("ensure_min_samples", "ensure_min_features"):
             if key in kwargs:
                 sk_kwargs[key] = kwargs.pop(key)
-        if not validate_y:
-            return sk_validate_data(estimator, X, reset=reset, **sk_kwargs)
-        return sk_validate_data(
-            estimator, X, y, reset=reset, y_numeric=True, multi_output=multi_output, **sk_kwargs
-        )
+        try:
+            if not validate_y:
+                return sk_validate_data(estimator, X, reset=reset, **sk_kwargs)
+            X, y = sk_validate_data(
+                estimator, X, y, reset=reset, y_numeric=True, multi_output=multi_output, **sk_kwargs
+            )
+        except (ValueError, TypeError) as exc:
+            named = _name_the_argument(exc, X, y if validate_y else None, sk_kwargs)
+            if named is exc:
+                raise
+            raise named from exc
+        # scikit-learn keeps y's own dtype and lets strings through y_numeric; sigrec computes
+        # in float64 (float32 only where allowed), so the estimator never mixes precisions.
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"Input y has dtype {y.dtype}; expected numbers.")
+        if y.dtype != np.float64 and not (allow_float32 and y.dtype == np.float32):
+            y = y.astype(np.float64)
+        return X, y
 
     _check_feature_names(estimator, X, reset=reset)
     if not validate_y:
@@ -318,6 +333,40 @@ def validate_data(
             f"expecting {estimator.n_features_in_} features as input."
         )
     return X if not validate_y else (X, y)
+
+
+def _name_the_argument(exc, X, y, sk_kwargs):
+    """The error of scikit-learn's validation, reworded so that it names the argument at fault.
+
+    scikit-learn words many errors without the argument ("Expected 2D array,
+    got 1D array instead", "Found array with 0 sample(s) ... required by
+    Estimator"); sigrec's contract is that every bad-input error names it.
+    Runs only after validation failed, so clean data pays nothing. Returns
+    ``exc`` itself when its message already names the argument.
+    """
+    from sklearn.utils.validation import check_array as sk_check_array
+
+    if type(exc) not in (ValueError, TypeError):
+        return exc  # a specialised error (e.g. NotFittedError) is left as it is
+    message = str(exc)
+    if "inconsistent numbers of samples" in message and y is not None:
+        return ValueError(
+            f"Found input variables with inconsistent numbers of samples: "
+            f"X has {np.shape(X)[0]}, y has {np.shape(y)[0]}."
+        )
+    name, culprit = "X", X
+    if y is not None:
+        try:  # X alone passes: the fault is y's
+            sk_check_array(X, input_name="X", **sk_kwargs)
+            name, culprit = "y", y
+        except (ValueError, TypeError):
+            pass
+    kind = getattr(getattr(culprit, "dtype", None), "kind", None)
+    if kind in ("U", "S", "V"):
+        return TypeError(f"Input {name} has dtype {culprit.dtype}; expected numbers.")
+    if re.search(rf"\b{name}\b", message):
+        return exc
+    return type(exc)(f"Input {name}: {message}")
 
 
 def check_random_generator(random_state):

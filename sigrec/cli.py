@@ -1,4 +1,10 @@
-"""The ``sigrec`` command line (also ``python -m sigrec``)."""
+"""The ``sigrec`` command line (also ``python -m sigrec``).
+
+Exit status: 0 success; 2 an error that stopped the command (unknown
+experiment, bad option, unusable or unwritable store, a failed trial under
+``--fail-fast``); 3 ``sigrec run`` finished but some trials failed (they are
+recorded in the store, and ``--resume`` retries them); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,12 @@ from pathlib import Path
 
 from sigrec import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_ERROR", "EXIT_FAILED_TRIALS"]
+
+#: Exit status of a command stopped by an error.
+EXIT_ERROR = 2
+#: Exit status of a sweep that finished with failed trials (recorded in the store).
+EXIT_FAILED_TRIALS = 3
 
 
 def _parse_value(text):
@@ -85,6 +96,8 @@ def _build_parser():
     run.add_argument("--backend", choices=("loky", "dask"), default="loky")
     run.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (implies dask)")
     run.add_argument("--chunk-size", type=int, help="trials per task")
+    run.add_argument("--fail-fast", action="store_true",
+                     help="stop at the first failed trial instead of recording it and going on (exit status 2)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--import", dest="imports", action="append", metavar="MODULE",
                      help="import a module or .py file that registers experiments")
@@ -125,28 +138,38 @@ def _command_list(args):
 
 def _command_run(args):
     from sigrec.simulate import get_experiment, run, summarize
+    from sigrec.simulate._runner import FailedTrialsError
 
     experiment = get_experiment(args.name)
     grid = parse_grid([item for group in args.grid for item in group])
     store = args.store.format(name=experiment.name)
-    trials = run(
-        experiment,
-        grid=grid,
-        n_trials=args.trials,
-        quick=args.quick,
-        store=store,
-        resume=args.resume,
-        seed=args.seed,
-        n_jobs=args.n_jobs,
-        backend=args.backend,
-        scheduler=args.scheduler,
-        chunk_size=args.chunk_size,
-        progress=not args.quiet,
-    )
+    try:
+        trials = run(
+            experiment,
+            grid=grid,
+            n_trials=args.trials,
+            quick=args.quick,
+            store=store,
+            resume=args.resume,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            chunk_size=args.chunk_size,
+            progress=not args.quiet,
+            on_error="raise" if args.fail_fast else "continue",
+        )
+        errors, status = None, 0
+    except FailedTrialsError as failures:
+        # The sweep finished: show what it has, then say (on stderr, even with --quiet) what failed.
+        trials, errors, status = failures.trials, failures.errors, EXIT_FAILED_TRIALS
+        warning = f"sigrec: warning: {failures}"
     if not args.quiet:
-        _print_summary(summarize(trials, experiment))
+        _print_summary(summarize(trials, experiment, errors=errors))
         print(f"\n{len(trials)} trials in {store}")
-    return 0
+    if status:
+        print(warning, file=sys.stderr)
+    return status
 
 
 def _command_report(args):
@@ -158,6 +181,10 @@ def _command_report(args):
     out_dir = Path(args.out) if args.out else store.parent
     summary, figures = report(experiment, store, out_dir)
     _print_summary(summary)
+    if "n_failed" in summary:
+        print(f"sigrec: warning: {int(summary['n_failed'].sum())} failed trials in {store} are left out of the "
+              f"means; see {out_dir / (experiment.name + '_errors.csv')} (`sigrec run --resume` retries them)",
+              file=sys.stderr)
     print(f"\nsummary and trials CSV in {out_dir}")
     for figure in figures:
         print(f"figure: {figure}")
@@ -179,7 +206,7 @@ def main(argv=None):
         return {"list": _command_list, "run": _command_run, "report": _command_report}[args.command](args)
     except (ExperimentError, StoreError, TrialError, ValueError, ImportError) as exc:
         print(f"sigrec: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("sigrec: interrupted; finished chunks are stored, rerun with --resume to continue",
               file=sys.stderr)

@@ -212,7 +212,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         rows = [factor.shape[0] for factor in factors]
         if int(np.prod(rows)) != y.shape[0]:
             raise ValueError(
-                f"The factor shapes {[f.shape for f in factors]} multiply out to {int(np.prod(rows))} rows, "
+                f"The factor shapes {[f.shape for f in factors]} of X multiply out to {int(np.prod(rows))} rows, "
                 f"but y has {y.shape[0]} entries (inconsistent numbers of samples)."
             )
         if y.shape[0] < 1:
@@ -265,6 +265,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         n_modes = len(factors)
         y_tensor = y.reshape(shapes_out)
         n_measurements = y.shape[0]
+        if not np.any(y):  # the zero model explains y exactly; EM would start from σ² = 0 and overflow
+            return self._zero_model(factors, y, method)
         noise_var = self._initial_noise(y)
         floor = self.noise_floor * float(np.sum(np.abs(y) ** 2)) / n_measurements
         noise_var = max(noise_var, floor, np.finfo(float).tiny)
@@ -359,6 +361,25 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
             "converged_": converged,
             "method_used_": method,
             "final_cost": final.cost,
+        }
+
+    def _zero_model(self, factors, y, method):
+        """The fit of an all-zero y: x̂ = 0, every γ and every mode support empty, no iteration."""
+        shapes_in = [f.shape[1] for f in factors]
+        coef_tensor = np.zeros(shapes_in, dtype=np.result_type(y, *factors))
+        self._last_change = 0.0
+        return {
+            "coef_": coef_tensor.ravel(),
+            "coef_tensor_": coef_tensor,
+            "gammas_": [np.zeros(n) for n in shapes_in],
+            "noise_var_": 0.0 if self.noise_var is None else float(self.noise_var),
+            "mode_supports_": [np.zeros(0, dtype=int) for _ in shapes_in],
+            "support_": np.zeros(0, dtype=int),
+            "n_iter_": 0,
+            "cost_history_": np.zeros(0),
+            "converged_": True,
+            "method_used_": method,
+            "final_cost": 0.0,
         }
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_sensors", "row_weights", "back_projection"]
+__all__ = ["check_sensors", "row_weights", "back_projection", "power_of_two_scale"]
 
 
 def check_sensors(sensors, n_rows, *, n_sensors=None):
@@ -90,3 +90,18 @@ def row_weights(sensors, n_sensors):
 def back_projection(design, target, weights):
     """Initial signal ``Σ_r w_r y_r a_r``: unbiased for isotropic rows and mean-one gains."""
     return design.T @ (weights * target)
+
+
+def power_of_two_scale(array):
+    """The power of two nearest to the RMS of `array` (1.0 for an all-zero array).
+
+    Dividing by it is exact in floating point and brings the data to unit
+    RMS within a factor √2, so data already near unit scale are untouched.
+    The RMS is computed after dividing by the largest magnitude, so it
+    neither overflows at 1e150 nor underflows at 1e-150.
+    """
+    peak = float(np.max(np.abs(array))) if array.size else 0.0
+    if peak == 0.0:
+        return 1.0
+    rms = peak * float(np.sqrt(np.mean((array / peak) ** 2)))
+    return float(np.ldexp(1.0, int(np.round(np.log2(rms)))))

@@ -23,7 +23,7 @@ from sigrec._validation import (
     validate_data,
     warn_not_converged,
 )
-from sigrec.calibration._design import back_projection, check_sensors, row_weights
+from sigrec.calibration._design import back_projection, check_sensors, power_of_two_scale, row_weights
 from sigrec.calibration._projection import project_mean_one_box
 from sigrec.calibration.bases import orthonormal_basis
 
@@ -229,6 +229,12 @@ class BlindGainCalibration(_GainCalibrationBase):
     single-pass numba kernel was measured and dropped: it was 8-23 % slower
     than the two GEMVs end to end (``benchmarks/calibration.py``).
 
+    The descent runs on ``X / 2^a`` and ``y / 2^b``, the powers of two nearest
+    to their RMS (exact rescalings, the identity for data near unit scale):
+    the back-projection start assumes unit-variance sensing rows, and
+    1e150 or 1e-150 data would otherwise overflow or underflow. ``coef_``
+    and ``loss_history_`` are returned in the units of the data.
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
@@ -316,6 +322,13 @@ class BlindGainCalibration(_GainCalibrationBase):
                 raise ValueError(f"gain_basis has {gain_basis.shape[0]} rows but n_sensors={n_sensors}.")
             n_sensors = gain_basis.shape[0]
         X, y, sensors, m = self._validate_fit_data(X, y, sensors, n_sensors)
+        # The back-projection start assumes sensing rows of unit variance: solve for X/2^a and y/2^b
+        # at unit RMS (exact rescalings), so 1e150 or 1e-150 data neither overflow nor underflow.
+        x_scale, y_scale = power_of_two_scale(X), power_of_two_scale(y)
+        if x_scale != 1.0:
+            X = X / x_scale
+        if y_scale != 1.0:
+            y = y / y_scale
         weights = row_weights(sensors, m)
         design = X
         signal_basis = None
@@ -337,7 +350,7 @@ class BlindGainCalibration(_GainCalibrationBase):
         self.loss_history_ = np.array([0.5 * float(weights @ y**2)])
         self.n_iter_, self.converged_, self.diverged_ = 0, True, False
         if scale == 0.0:  # y ≡ 0 (or orthogonal to every row): the zero signal fits exactly
-            self._store(variable, gains, signal_basis)
+            self._store(variable, gains, signal_basis, y_scale / x_scale, y_scale)
             return self
         gain_scale = m / scale
         fixed_step = None if self.step == "line_search" else float(self.step)
@@ -354,7 +367,7 @@ class BlindGainCalibration(_GainCalibrationBase):
             )
         elif not self.converged_:
             warn_not_converged(type(self).__name__, self.n_iter_, "relative change", change, self.tol)
-        self._store(variable, gains, signal_basis)
+        self._store(variable, gains, signal_basis, y_scale / x_scale, y_scale)
         return self
 
     def _iterate(
@@ -417,11 +430,15 @@ class BlindGainCalibration(_GainCalibrationBase):
         history.append(0.5 * float(weights @ residual**2))
         return history, change
 
-    def _store(self, variable, gains, signal_basis):
+    def _store(self, variable, gains, signal_basis, signal_scale, y_scale):
         # No renormalisation: the mean-removed gain steps keep Σγ = m to rounding (tested),
-        # so the stored gains are the iterates themselves.
-        self.coef_ = variable if signal_basis is None else signal_basis @ variable
+        # so the stored gains are the iterates themselves. The signal and the losses return
+        # to the units of the data (the fit ran on X/2^a, y/2^b).
+        coef = variable if signal_basis is None else signal_basis @ variable
+        self.coef_ = coef * signal_scale if signal_scale != 1.0 else coef
         self.gains_ = gains
+        if y_scale != 1.0:
+            self.loss_history_ = self.loss_history_ * y_scale**2
 
 
 def linearized_least_squares(X, y, sensors, n_sensors, *, solver="kkt"):

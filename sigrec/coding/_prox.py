@@ -49,10 +49,12 @@ PENALTY_CODES = {name: code for code, name in enumerate(PENALTIES)}
 
 
 def _as_float_array(v):
+    # float64 for every real input: float32 used to stay float32 in some operators and
+    # become float64 in others (a float64 tau promoted it); the torch twins are the float32 path.
     v = np.asarray(v)
     if v.dtype.kind == "c":
         raise TypeError("thresholding operators are defined for real input")
-    return v.astype(np.result_type(v.dtype, np.float32), copy=False)
+    return v.astype(np.float64, copy=False)
 
 
 def _check_tau(tau):

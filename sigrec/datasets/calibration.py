@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sigrec._validation import check_random_generator
+from sigrec.datasets._checks import check_basis, check_int, check_real, check_shape, check_snr_db
 
 __all__ = ["make_calibration_problem", "make_calibration_scene", "make_phantom", "vignetting_gains"]
 
@@ -84,28 +85,21 @@ def make_calibration_problem(
     gains : ndarray of shape (m,)
         Mean exactly one.
     """
-    if not 0 <= rho < 1:
-        raise ValueError(f"rho must be in [0, 1), got {rho}.")
-    if snr_db is not None and not np.isfinite(snr_db):
-        raise ValueError(f"snr_db must be finite or None (noiseless), got {snr_db}.")
-    for name, value in (("n_features", n_features), ("n_sensors", n_sensors), ("n_snapshots", n_snapshots)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    rho = check_real(rho, "rho", 0.0, 1.0, high_open=True)
+    snr_db = check_snr_db(snr_db)
+    n = check_int(n_features, "n_features")
+    m = check_int(n_sensors, "n_sensors")
+    p = check_int(n_snapshots, "n_snapshots")
     rng = check_random_generator(random_state)
-    n, m, p = int(n_features), int(n_sensors), int(n_snapshots)
     if signal_basis is None:
         signal = rng.standard_normal(n)
     else:
-        signal_basis = np.asarray(signal_basis, dtype=float)
-        if signal_basis.ndim != 2 or signal_basis.shape[0] != n:
-            raise ValueError(f"signal_basis must have shape (n_features={n}, k), got {signal_basis.shape}.")
+        signal_basis = check_basis(signal_basis, "signal_basis", n, "n_features")
         signal = signal_basis @ rng.standard_normal(signal_basis.shape[1])
     if gain_basis is None:
         deviation = rng.uniform(-1.0, 1.0, m)
     else:
-        gain_basis = np.asarray(gain_basis, dtype=float)
-        if gain_basis.ndim != 2 or gain_basis.shape[0] != m:
-            raise ValueError(f"gain_basis must have shape (n_sensors={m}, h), got {gain_basis.shape}.")
+        gain_basis = check_basis(gain_basis, "gain_basis", m, "n_sensors")
         deviation = gain_basis @ rng.uniform(-1.0, 1.0, gain_basis.shape[1])
     gains = _mean_one_gains(deviation, rho)
     X = _sensing_rows(rng, m * p, n, sensing)
@@ -125,6 +119,7 @@ def make_phantom(shape=(64, 64)):
     -------
     ndarray of shape ``shape``
     """
+    shape = check_shape(shape, "shape", length=2)
     rows, cols = shape
     v, u = np.meshgrid(np.linspace(-1, 1, rows), np.linspace(-1, 1, cols), indexing="ij")
     # (value, centre u, centre v, semi-axis u, semi-axis v, angle in degrees)
@@ -212,10 +207,14 @@ def make_calibration_scene(
     image : ndarray of shape ``image_shape``
     gains : ndarray of shape (m,)
     """
+    image_shape = check_shape(image_shape, "image_shape", length=2)
+    sensor_shape = check_shape(sensor_shape, "sensor_shape", length=2)
+    rho = check_real(rho, "rho", 0.0, 1.0, high_open=True)
+    snr_db = check_snr_db(snr_db)
     rng = check_random_generator(random_state)
     image = make_phantom(image_shape)
     n, m = image.size, int(np.prod(sensor_shape))
-    p = int(np.ceil(2 * (n + m) / m)) if n_snapshots is None else int(n_snapshots)
+    p = int(np.ceil(2 * (n + m) / m)) if n_snapshots is None else check_int(n_snapshots, "n_snapshots")
     gains = vignetting_gains(sensor_shape, rho, random_state=rng)
     X = _sensing_rows(rng, m * p, n, sensing)
     sensors = np.arange(m * p) % m

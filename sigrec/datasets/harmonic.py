@@ -8,6 +8,7 @@ from numbers import Integral
 import numpy as np
 
 from sigrec._validation import check_random_generator
+from sigrec.datasets._checks import check_int, check_real, check_shape, check_snr_db
 
 __all__ = ["make_harmonic_tensor", "draw_separated_frequencies"]
 
@@ -56,12 +57,15 @@ def draw_separated_frequencies(shape, n_components, *, bands=None, min_separatio
         If no admissible configuration is found in 20 000 draws (bands too
         narrow for the requested separations).
     """
-    shape = tuple(int(size) for size in shape)
+    shape = check_shape(shape, "shape")
     n_modes = len(shape)
     bands = _as_bands(bands, n_modes)
+    n_components = check_int(n_components, "n_components")
+    min_separation = check_real(min_separation, "min_separation", 0.0)
+    wide_separation = check_real(wide_separation, "wide_separation", 0.0)
     rng = check_random_generator(random_state)
     cells = 2.0 * math.pi / np.asarray(shape, dtype=float)
-    n_wide = min(int(n_wide_modes), n_modes)
+    n_wide = min(check_int(n_wide_modes, "n_wide_modes", 0), n_modes)
     chosen, failures = [], 0
     for _ in range(_MAX_DRAWS):
         candidate = rng.uniform(bands[:, 0], bands[:, 1])
@@ -136,9 +140,9 @@ def make_harmonic_tensor(shape, n_components=4, *, snr_db=None, amplitudes="equa
     """
     from sigrec.tensor._model import synthesize
 
-    shape = tuple(int(size) for size in shape)
-    if not shape or any(size < 2 for size in shape):
-        raise ValueError(f"shape must list modes of at least 2 samples, got {shape}.")
+    shape = check_shape(shape, "shape", minimum=2)
+    snr_db = check_snr_db(snr_db)
+    n_rows = 1 if n_snapshots is None else check_int(n_snapshots, "n_snapshots")
     rng = check_random_generator(random_state)
     if frequencies is None:
         if isinstance(n_components, bool) or not isinstance(n_components, Integral) or n_components < 1:
@@ -152,7 +156,6 @@ def make_harmonic_tensor(shape, n_components=4, *, snr_db=None, amplitudes="equa
         if frequencies.ndim != 2 or frequencies.shape[1] != len(shape) or not np.all(np.isfinite(frequencies)):
             raise ValueError(f"frequencies must be a finite (K, {len(shape)}) array, got shape {frequencies.shape}.")
     n_objects = frequencies.shape[0]
-    n_rows = 1 if n_snapshots is None else int(n_snapshots)
     if isinstance(amplitudes, str):
         if amplitudes == "equal":
             beta = np.exp(2j * math.pi * rng.random((n_rows, n_objects)))
@@ -171,9 +174,6 @@ def make_harmonic_tensor(shape, n_components=4, *, snr_db=None, amplitudes="equa
     if snr_db is None:
         noise_var = 0.0
     else:
-        snr_db = float(snr_db)
-        if not math.isfinite(snr_db):
-            raise ValueError(f"snr_db must be finite, got {snr_db}.")
         noise_var = 10.0 ** (-snr_db / 10.0)
         scale = math.sqrt(noise_var / 2.0)
         tensor = tensor + scale * (rng.standard_normal(tensor.shape) + 1j * rng.standard_normal(tensor.shape))

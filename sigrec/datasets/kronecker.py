@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
 from sigrec._validation import check_random_generator
+from sigrec.datasets._checks import check_snr_db
 from sigrec.operators import KroneckerOperator
 
 __all__ = [
@@ -76,11 +77,7 @@ def _mode_sizes(value, name, n_modes=None, *, minimum=1):
 
 
 def _check_snr_db(snr_db):
-    if snr_db is None:
-        return None
-    if isinstance(snr_db, bool) or not isinstance(snr_db, Real) or not math.isfinite(snr_db):
-        raise ValueError(f"snr_db must be a finite number or None (noiseless), got {snr_db!r}.")
-    return float(snr_db)
+    return check_snr_db(snr_db)
 
 
 def _gaussian(rng, shape, is_complex):

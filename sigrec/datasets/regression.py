@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sigrec._validation import check_random_generator
+from sigrec.datasets._checks import check_int, check_real
 from sigrec.operators import LinearOperator
 
 __all__ = ["make_sparse_regression", "PopulationCovariance", "DESIGNS", "SIGNALS"]
@@ -222,13 +223,9 @@ def make_sparse_regression(
     _check_choice("design", design, DESIGNS)
     _check_choice("signal", signal, SIGNALS)
     _check_choice("support", support, ("random", "pairs"))
-    n, d, k = int(n_samples), int(n_features), int(n_informative)
-    if n < 1 or d < 1:
-        raise ValueError(f"n_samples and n_features must be positive, got {n_samples} and {n_features}.")
-    if not 1 <= k <= min(n, d):
-        raise ValueError(f"n_informative must be between 1 and min(n_samples, n_features), got {n_informative}.")
-    if not noise >= 0 or not np.isfinite(noise):
-        raise ValueError(f"noise must be a finite non-negative number, got {noise}.")
+    n, d = check_int(n_samples, "n_samples"), check_int(n_features, "n_features")
+    k = check_int(n_informative, "n_informative", 1, min(n, d))
+    noise = check_real(noise, "noise", 0.0)
     rng = check_random_generator(random_state)
     X, covariance, loadings = _design(design, rng, n, d)
     if support == "pairs":

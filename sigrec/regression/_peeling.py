@@ -165,6 +165,11 @@ class SubspacePeeling(TransformerMixin, BaseEstimator):
         n, d = X.shape
         hint = self.sparsity_hint if self.sparsity_hint is not None else default_sparsity_hint(n, d)
         if hint >= n:
+            if self.sparsity_hint is None:  # the user set nothing: the data are too short
+                raise ValueError(
+                    f"X has {n} samples, too few for the default sparsity_hint={hint} (which must be smaller "
+                    f"than n_samples): pass at least {hint + 1} samples or set sparsity_hint."
+                )
             raise ValueError(f"sparsity_hint must be smaller than n_samples={n}, got {hint}.")
         cap = n // 4 if self.max_peeled is None else min(self.max_peeled, n)
         self.sparsity_hint_ = int(hint)

@@ -25,10 +25,11 @@ from sigrec.simulate._report import (
     plot_phase_diagram,
     report,
 )
-from sigrec.simulate._runner import BACKENDS, TrialError, run, run_chunk, summarize
+from sigrec.simulate._runner import BACKENDS, FailedTrialsError, TrialError, run, run_chunk, summarize
 from sigrec.simulate._store import ResultStore, StoreError
 
 __all__ = [
+    "FailedTrialsError",
     "figure_links",
     "format_number",
     "markdown_table",

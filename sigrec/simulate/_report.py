@@ -294,7 +294,7 @@ def _grid_label(experiment, trials):
     return "custom (`--grid` or `--trials`)"
 
 
-def _metadata(experiment, trials, store):
+def _metadata(experiment, trials, store, errors=None):
     """The run's metadata as a markdown list."""
     written = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     versions = ", ".join(sorted({str(v) for v in trials["version"]})) if "version" in trials else ""
@@ -305,6 +305,11 @@ def _metadata(experiment, trials, store):
         + (f", sigrec {versions}" if versions else "") + ")",
         f"- grid: {_grid_label(experiment, trials) if len(trials) else 'empty'}",
     ]
+    if errors is not None and len(errors):
+        cells = errors["cell"].nunique()
+        lines.append(f"- failed trials: {len(errors)} in {cells} cell{'s' if cells > 1 else ''}, left out of every "
+                     f"mean (`{experiment.name}_errors.csv` has each one's error and seed; `sigrec run --resume` "
+                     "retries them)")
     if "wall_time" in trials and len(trials):
         lines.append(f"- compute: {format_number(float(trials['wall_time'].sum()))} s in trials "
                      "(sum of the trials' wall times, whatever the number of workers)")
@@ -339,9 +344,10 @@ def _generic_markdown(experiment, summary, figures, out_dir):
     """The index body of an experiment without a ``markdown`` hook: per-cell means, then the figures."""
     keys = [key for key in experiment.keys if key in summary.columns]
     means = [c for c in summary.columns if c.endswith("_mean") and summary[c].notna().any()]
+    failed = ["n_failed"] if "n_failed" in summary else []
     table = markdown_table(
-        summary[[*keys, "n_trials", *means]],
-        [*keys, "trials", *(c[: -len("_mean")] for c in means)],
+        summary[[*keys, "n_trials", *failed, *means]],
+        [*keys, "trials", *(["failed"] if failed else []), *(c[: -len("_mean")] for c in means)],
         missing_note="no value: a parameter this cell's sub-grid lacks, or a metric undefined in all its trials.",
     )
     parts = [
@@ -355,9 +361,11 @@ def _generic_markdown(experiment, summary, figures, out_dir):
     return "\n\n".join(parts)
 
 
-def _write_index(experiment, summary, trials, figures, out_dir, store):
+def _write_index(experiment, summary, trials, figures, out_dir, store, errors=None):
     """Write ``out_dir/index.md``: title, metadata, then the experiment's body (or the generic one)."""
-    if summary.empty:
+    if trials.empty:
+        body = "No trials in this store yet." if errors is None or errors.empty else "Every trial failed."
+    elif summary.empty:
         body = "No trials in this store yet."
     elif experiment.markdown is not None:
         body = experiment.markdown(summary, figures, out_dir)
@@ -365,7 +373,7 @@ def _write_index(experiment, summary, trials, figures, out_dir, store):
         body = _generic_markdown(experiment, summary, figures, out_dir)
     title = f"# sigrec report: {experiment.name}"
     parts = [title, *([experiment.description] if experiment.description else []),
-             _metadata(experiment, trials, store), body.strip()]
+             _metadata(experiment, trials, store, errors), body.strip()]
     path = Path(out_dir) / INDEX_NAME
     path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
     return path
@@ -383,25 +391,35 @@ def report(experiment, store, out_dir=None):
         Folder for ``<name>_summary.csv``, ``<name>_trials.csv``, figures and
         ``index.md`` (a markdown report: the run's metadata, then the
         experiment's ``markdown`` body or, without one, the per-cell means
-        and the figures).
+        and the figures). A store holding failed trials also gets
+        ``<name>_errors.csv`` (one row per failed trial: error type,
+        message, traceback, seed).
 
     Returns
     -------
     summary : pandas.DataFrame
+        As :func:`~sigrec.simulate.summarize`; with an ``n_failed`` column
+        when the store holds failed trials (they never enter the means).
     figures : list of pathlib.Path
     """
     experiment = get_experiment(experiment)
     with ResultStore.open_existing(store, experiment.name) as result_store:
         trials = result_store.to_dataframe()
-    summary = summarize(trials, experiment)
+        errors = result_store.errors()
+    summary = summarize(trials, experiment, errors=errors)
     figures = []
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         summary.to_csv(out_dir / f"{experiment.name}_summary.csv", index=False)
         trials.to_csv(out_dir / f"{experiment.name}_trials.csv", index=False)
-        if not summary.empty:
+        errors_csv = out_dir / f"{experiment.name}_errors.csv"
+        if len(errors):
+            errors.to_csv(errors_csv, index=False)
+        elif errors_csv.exists():  # left by a report of this store before its failed trials were retried
+            errors_csv.unlink()
+        if not trials.empty:
             plot = experiment.plot or (lambda s, d: _generic_figures(experiment, s, d))
             figures = list(plot(summary, out_dir))
-        _write_index(experiment, summary, trials, figures, out_dir, store)
+        _write_index(experiment, summary, trials, figures, out_dir, store, errors)
     return summary, figures
