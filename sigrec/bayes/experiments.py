@@ -43,6 +43,7 @@ import warnings
 import numpy as np
 
 from sigrec.simulate import Experiment, register
+from sigrec.simulate._report import group_by_varying
 
 __all__ = [
     "SWEEP_METHODS",
@@ -331,20 +332,6 @@ def _trials_beside(out_dir, name):
     return pd.read_csv(path) if path.exists() else None
 
 
-def _settings(table, keys):
-    """Groups of ``table`` by the keys that vary, with a label and a file suffix each."""
-    varying = [key for key in keys if key in table.columns and table[key].nunique() > 1]
-    if not varying:
-        return [("", "", table)]
-    groups = []
-    for values, group in table.groupby(varying, sort=True):
-        values = values if isinstance(values, tuple) else (values,)
-        label = ", ".join(f"{key} = {value}" for key, value in zip(varying, values, strict=True))
-        suffix = "_" + "_".join(f"{key}-{value}" for key, value in zip(varying, values, strict=True))
-        groups.append((label, suffix.replace("+", "-").replace(" ", ""), group))
-    return groups
-
-
 def _plot_sweep(summary, out_dir, *, name, x):
     """Four panels per setting: mean NMSE (the paper's), median NMSE, SRR and fit time against ``x``."""
     from pathlib import Path
@@ -355,8 +342,8 @@ def _plot_sweep(summary, out_dir, *, name, x):
     trials = _trials_beside(out_dir, name)
     other = [key for key in ("n_i", "values", "learn_noise", "pruning", "methods", "snr_db", "m1", "k_i") if key != x]
     paths = []
-    trial_groups = {label: group for label, _, group in _settings(trials, other)} if trials is not None else {}
-    for label, suffix, group in _settings(summary, other):
+    trial_groups = {label: group for label, _, group in group_by_varying(trials, other)} if trials is not None else {}
+    for label, suffix, group in group_by_varying(summary, other):
         figure, axes = new_figure(2, 2, figsize=(11, 8))
         plot_nmse_curves(group, x, ax=axes[0, 0], statistic="mean")
         axes[0, 0].set_title("mean NMSE over trials (the paper's)")
@@ -593,10 +580,10 @@ def _plot_irs_channel(summary, out_dir):
     from sigrec.simulate import new_figure
 
     trials = _trials_beside(out_dir, "irs-channel")
-    trial_groups = {label: group for label, _, group in _settings(trials, ("learn_noise", "pruning", "methods",
+    trial_groups = {label: group for label, _, group in group_by_varying(trials, ("learn_noise", "pruning", "methods",
                                                                            "n_symbols"))} if trials is not None else {}
     paths = []
-    for label, suffix, group in _settings(summary, ("learn_noise", "pruning", "methods", "n_symbols")):
+    for label, suffix, group in group_by_varying(summary, ("learn_noise", "pruning", "methods", "n_symbols")):
         figure, axes = new_figure(2, 2, figsize=(11, 8))
         plot_irs(group, "nmse", ax=axes[0, 0])
         axes[0, 0].set_title("mean channel NMSE over trials")

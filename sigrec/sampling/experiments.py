@@ -40,6 +40,7 @@ import warnings
 import numpy as np
 
 from sigrec.simulate import Experiment, register
+from sigrec.simulate._report import group_by_varying
 
 __all__ = [
     "PULSE_ECHO_MASKS",
@@ -160,8 +161,11 @@ def _train_dps(X_train, n_keep, rng, **params):
     return sampler, seconds
 
 
-def _split(data, n_train):
-    return data.signals[:n_train], data.signals[n_train:]
+def _signals_for_trial(params, rng, generator, **options):
+    """``(K, data, X_train, X_test)`` for the 1-D benchmarks: N = 128 signals from `generator`."""
+    n_keep, n_train, n_test = int(params["n_keep"]), int(params["n_train"]), int(params["n_test"])
+    data = generator(n_train + n_test, N_FEATURES, random_state=rng, **options)
+    return n_keep, data, data.signals[:n_train], data.signals[n_train:]
 
 
 # --------------------------------------------------------------------------- B1: pulse echo
@@ -187,9 +191,7 @@ def pulse_echo_trial(params, rng):
     from sigrec.sampling import masks
 
     names = parse_masks(params.get("masks"), PULSE_ECHO_MASKS)
-    n_keep, n_train, n_test = int(params["n_keep"]), int(params["n_train"]), int(params["n_test"])
-    data = make_pulse_echo(n_train + n_test, N_FEATURES, n_reflectors=N_NONZERO, random_state=rng)
-    X_train, X_test = _split(data, n_train)
+    n_keep, data, X_train, X_test = _signals_for_trial(params, rng, make_pulse_echo, n_reflectors=N_NONZERO)
     shape = (N_FEATURES,)
     metrics = {}
     selected = {}
@@ -313,9 +315,7 @@ def spikes_trial(params, rng):
     from sigrec.sampling import masks
 
     names = parse_masks(params.get("masks"), SPIKES_MASKS)
-    n_keep, n_train, n_test = int(params["n_keep"]), int(params["n_train"]), int(params["n_test"])
-    data = make_sparse_spikes(n_train + n_test, N_FEATURES, n_spikes=N_NONZERO, random_state=rng)
-    X_train, X_test = _split(data, n_train)
+    n_keep, data, X_train, X_test = _signals_for_trial(params, rng, make_sparse_spikes, n_spikes=N_NONZERO)
     shape = (N_FEATURES,)
     metrics = {}
     selected = {}
@@ -333,18 +333,6 @@ def spikes_trial(params, rng):
 
 
 # --------------------------------------------------------------------------- plots
-def _settings(summary, keys):
-    """Groups of `summary` by the keys (other than K) that vary: ``(label, file suffix, rows)``."""
-    varying = [key for key in keys if key in summary.columns and summary[key].nunique() > 1]
-    if not varying:
-        return [("", "", summary)]
-    groups = []
-    for values, group in summary.groupby(varying, sort=True):
-        values = values if isinstance(values, tuple) else (values,)
-        label = ", ".join(f"{key} = {value}" for key, value in zip(varying, values, strict=True))
-        suffix = "_" + "_".join(f"{key}-{value}" for key, value in zip(varying, values, strict=True))
-        groups.append((label, suffix, group))
-    return groups
 
 
 def _save(figure, out_dir, stem):
@@ -365,7 +353,7 @@ def _plot_pulse_echo(summary, out_dir):
     from sigrec.simulate import new_figure
 
     paths = []
-    for label, suffix, group in _settings(summary, ("n_train", "n_test", "n_epochs")):
+    for label, suffix, group in group_by_varying(summary, ("n_train", "n_test", "n_epochs")):
         figure, axes = new_figure(1, 3, figsize=(15, 4.2))
         plot_metric_vs_k(group, "nmse_linear", ax=axes[0], ylabel="test NMSE (dB)")
         axes[0].set_title("linear decoder refit on the mask")
@@ -385,7 +373,7 @@ def _plot_digits(summary, out_dir):
     from sigrec.simulate import new_figure
 
     paths = []
-    for label, suffix, group in _settings(summary, ("n_train", "n_epochs", "classifier_epochs")):
+    for label, suffix, group in group_by_varying(summary, ("n_train", "n_epochs", "classifier_epochs")):
         classification = _has(group, "accuracy_logreg") and group.filter(like="accuracy_").notna().any().any()
         figure, axes = new_figure(1, 2 if classification else 1, figsize=(11 if classification else 6, 4.2))
         psnr_ax = axes[0] if classification else axes
@@ -411,7 +399,7 @@ def _plot_spikes(summary, out_dir):
     from sigrec.simulate import new_figure
 
     paths = []
-    for label, suffix, group in _settings(summary, ("n_train", "n_test", "n_epochs")):
+    for label, suffix, group in group_by_varying(summary, ("n_train", "n_test", "n_epochs")):
         figure, ax = new_figure(1, 1, figsize=(6.5, 4.5))
         plot_metric_vs_k(group, "nmse_fista", ax=ax, ylabel="test NMSE (dB)")
         if "nmse_lista_dps_mean" in group.columns:

@@ -119,6 +119,34 @@ def new_figure(nrows=1, ncols=1, **figure_kwargs):
     return figure, figure.subplots(nrows, ncols)
 
 
+
+def group_by_varying(table, keys):
+    """Split a summary (or trials) table by those of `keys` that take several values.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    keys : sequence of str
+        Candidate grouping columns; absent or constant ones are ignored.
+
+    Returns
+    -------
+    list of (str, str, pandas.DataFrame)
+        ``(label, file suffix, rows)`` per group, e.g. ``("snr_db = 10", "_snr_db-10", rows)``;
+        a single ``("", "", table)`` when no key varies.
+    """
+    varying = [key for key in keys if key in table.columns and table[key].nunique() > 1]
+    if not varying:
+        return [("", "", table)]
+    groups = []
+    for values, group in table.groupby(varying, sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        label = ", ".join(f"{key} = {value}" for key, value in zip(varying, values, strict=True))
+        suffix = "_" + "_".join(f"{key}-{value}" for key, value in zip(varying, values, strict=True))
+        groups.append((label, suffix.replace("+", "-").replace(" ", ""), group))
+    return groups
+
+
 def _generic_figures(experiment, summary, out_dir):
     keys = [k for k in experiment.keys if k in summary.columns and summary[k].nunique() > 1]
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
