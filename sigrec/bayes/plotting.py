@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
+
 __all__ = ["METHOD_LABELS", "plot_nmse_curves", "plot_method_metric", "plot_scaling", "plot_irs"]
 
 #: Legend labels, in drawing order.
@@ -32,14 +34,6 @@ METHOD_LABELS = {
 _REFERENCES = ("oracle", "perfect")
 _REFERENCE_STYLE = {"oracle": {"color": "black", "linestyle": "--"}, "perfect": {"color": "0.4", "linestyle": ":"}}
 _X_LABELS = {"snr_db": "SNR (dB)", "m1": "M₁", "k_i": "Kᵢ (nonzeros per mode)", "n_i": "Nᵢ"}
-
-
-def _axes(ax, figsize=(5.2, 4)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _is_per_trial(table, metric):
@@ -118,7 +112,7 @@ def plot_nmse_curves(summary, x, *, methods=None, ax=None, statistic="mean"):
     """
     if statistic not in ("mean", "median"):
         raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     per_trial = _is_per_trial(summary, "nmse")
     label = {"mean": "mean", "median": "median"}[statistic]
     for method in _methods_in(summary, "nmse", methods):
@@ -161,7 +155,7 @@ def plot_method_metric(summary, x, metric, *, methods=None, ax=None, statistic="
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for method in _methods_in(summary, metric, methods):
         curve = _curve(summary, x, f"{metric}_{method}", statistic)
         if curve is not None:
@@ -194,7 +188,7 @@ def plot_scaling(summary, *, methods=None, metric="time", ax=None, statistic=Non
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (5.6, 4.2))
+    ax = axes_or_new(ax, (5.6, 4.2))
     per_trial = "n_features" in summary.columns
     x = "n_features" if per_trial else "n_features_mean"
     statistic = statistic or ("median" if per_trial else "mean")

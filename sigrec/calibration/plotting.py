@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
+
 __all__ = ["plot_calibration_phase_transition", "plot_gain_map", "plot_convergence", "plot_error_vs_snr"]
 
 _LABELS = {
@@ -18,14 +20,6 @@ _LABELS = {
     "oracle": "oracle LS (gains known)",
     "blind": "gain-blind LS",
 }
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_calibration_phase_transition(summary, metric, *, n_features, ax=None):
@@ -65,7 +59,7 @@ def plot_calibration_phase_transition(summary, metric, *, n_features, ax=None):
         raise ValueError(f"summary lacks the column(s) {missing}")
     if summary.duplicated(["m", "p"]).any():
         raise ValueError("summary has several rows per (m, p) cell; restrict it to one setting of the other parameters")
-    ax = _axes(ax, (4.8, 3.8))
+    ax = axes_or_new(ax, (4.8, 3.8))
     table = summary.pivot(index="p", columns="m", values=column).sort_index().sort_index(axis=1)
     ms, ps = table.columns.to_numpy(float), table.index.to_numpy(float)
     log_m, log_p = np.log2(ms), np.log2(ps)
@@ -111,7 +105,7 @@ def plot_gain_map(gains, sensor_shape, *, ax=None, title=None, **style):
     rows, cols = (int(s) for s in sensor_shape)
     if gains.size != rows * cols:
         raise ValueError(f"{gains.size} gains do not fill a {rows}x{cols} sensor grid")
-    ax = _axes(ax, (4, 3.5))
+    ax = axes_or_new(ax, (4, 3.5))
     style = {"cmap": "magma", "interpolation": "nearest", **style}
     image = ax.imshow(gains.reshape(rows, cols), **style)
     ax.figure.colorbar(image, ax=ax, label="gain")
@@ -140,7 +134,7 @@ def plot_convergence(loss_history, *, ax=None, label=None):
     matplotlib.axes.Axes
     """
     losses = np.asarray(loss_history, dtype=float)
-    ax = _axes(ax, (5, 3.5))
+    ax = axes_or_new(ax, (5, 3.5))
     shown = np.where(losses > 0, losses, np.nan)
     ax.semilogy(np.arange(losses.size), shown, label=label)
     ax.set_xlabel("iteration")
@@ -175,7 +169,7 @@ def plot_error_vs_snr(summary, methods, *, ax=None, metric="err_x_db", snr="snr_
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (5, 3.8))
+    ax = axes_or_new(ax, (5, 3.8))
     statistic = None
     for method in methods:
         column = f"{metric}_{method}"

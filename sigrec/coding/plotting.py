@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
 from sigrec.coding._prox import PENALTIES, prox
 
 __all__ = ["plot_thresholding_operators", "plot_error_vs_sparsity", "plot_atoms"]
@@ -20,14 +21,6 @@ _LABELS = {
     "omp": "OMP (scikit-learn)",
     "sklearn_lasso": "lasso (scikit-learn)",
 }
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_thresholding_operators(*, tau=1.0, step=0.5, column_norm=1.0, penalties=PENALTIES, v_max=4.0, ax=None):
@@ -50,7 +43,7 @@ def plot_thresholding_operators(*, tau=1.0, step=0.5, column_norm=1.0, penalties
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (5, 4))
+    ax = axes_or_new(ax, (5, 4))
     values = np.linspace(-v_max, v_max, 2001)
     ax.plot(values, values, color="0.8", lw=1, label="identity")
     for penalty in penalties:
@@ -77,7 +70,7 @@ def plot_error_vs_sparsity(results, *, ax=None, x="mean_l0", y="relative_error",
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (5, 4))
+    ax = axes_or_new(ax, (5, 4))
     if isinstance(results, dict):
         curves = {name: (np.asarray(l0), np.asarray(err)) for name, (l0, err) in results.items()}
     else:
@@ -136,7 +129,7 @@ def plot_atoms(dictionary, *, n_atoms=100, patch_shape=None, ax=None, order="giv
         mosaic[
             1 + r * (height + 1) : 1 + r * (height + 1) + height, 1 + c * (width + 1) : 1 + c * (width + 1) + width
         ] = tile / scale
-    ax = _axes(ax, (6, 6))
+    ax = axes_or_new(ax, (6, 6))
     ax.imshow(mosaic, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     return ax

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
+
 __all__ = ["plot_learning_curves", "plot_peeled_levels", "plot_support_conditioning"]
 
 METHOD_LABELS = {
@@ -38,14 +40,6 @@ _METRICS = {
 
 # Errors are drawn up to 10× the null predictor's: CoSaMP, for one, can diverge by orders of magnitude.
 _ERROR_CAP = 10.0
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _methods_in(table, prefix, per_trial):
@@ -135,7 +129,7 @@ def plot_learning_curves(
     )
     if methods is None:
         methods = _methods_in(table, prefix, per_trial)
-    ax = _axes(ax, (5.2, 4))
+    ax = axes_or_new(ax, (5.2, 4))
     statistic = "median" if per_trial else "mean"
     for method in methods:
         column = f"{prefix}_{method}" if per_trial else f"{prefix}_{method}_mean"
@@ -201,7 +195,7 @@ def plot_peeled_levels(levels_by_design, *, ax=None):
     for row, label in enumerate(labels):
         levels = np.asarray(levels_by_design[label], dtype=float)
         counts[row, : levels.size] = levels
-    ax = _axes(ax, (max(5.0, 0.8 * len(labels) + 2), 3.8))
+    ax = axes_or_new(ax, (max(5.0, 0.8 * len(labels) + 2), 3.8))
     positions = np.arange(len(labels))
     bottom = np.zeros(len(labels))
     for level in range(depth):
@@ -251,7 +245,7 @@ def plot_support_conditioning(before, after, *, ax=None, labels=None):
         labels = [str(i) for i in range(before_values.size)] if labels is None else list(labels)
     if not before_values.size == after_values.size == len(labels):
         raise ValueError("before, after and labels must have the same length")
-    ax = _axes(ax, (max(5.0, 0.8 * len(labels) + 2), 3.8))
+    ax = axes_or_new(ax, (max(5.0, 0.8 * len(labels) + 2), 3.8))
     positions = np.arange(len(labels))
     width = 0.38
     bars = ((-width / 2, before_values, "before peeling"), (width / 2, after_values, "after peeling"))

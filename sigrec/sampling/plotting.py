@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
+
 __all__ = ["MASK_LABELS", "plot_mask", "plot_metric_vs_k", "plot_reconstructions"]
 
 #: Legend text of each mask name used by the ``dps-*`` experiments.
@@ -27,14 +29,6 @@ MASK_LABELS = {
 # Reference masks that use knowledge a sampler does not have (the filter, or the training-set
 # decoder error): drawn dashed so they read as bounds rather than competitors.
 _REFERENCE_MASKS = ("band_oracle", "greedy")
-
-
-def _axes(ax, figsize=(5, 4)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_mask(mask, *, ax=None, shift=True, title=None, reference=None):
@@ -68,7 +62,7 @@ def plot_mask(mask, *, ax=None, shift=True, title=None, reference=None):
     mask = np.asarray(mask).astype(bool)
     if mask.ndim not in (1, 2):
         raise ValueError(f"mask must be 1-D (N,) or 2-D (H, W); got shape {mask.shape}.")
-    ax = _axes(ax, (6, 2.5) if mask.ndim == 1 else (4, 4))
+    ax = axes_or_new(ax, (6, 2.5) if mask.ndim == 1 else (4, 4))
     if mask.ndim == 1:
         n_bins = mask.shape[0]
         positions = np.fft.fftfreq(n_bins) if shift else np.arange(n_bins, dtype=float)
@@ -157,7 +151,7 @@ def plot_metric_vs_k(summary, metric_prefix, *, ax=None, x="n_keep", masks=None,
     ValueError
         If a requested mask has no ``<metric_prefix>_<mask>_mean`` column.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     summary = summary.sort_values(x)
     names = list(masks) if masks is not None else _masks_with(summary, metric_prefix)
     legend = {**MASK_LABELS, **(labels or {})}
@@ -230,7 +224,7 @@ def plot_reconstructions(signals, estimates, *, image_shape=None, n_examples=4, 
         rows[str(name)] = estimate
     n_examples = max(1, min(int(n_examples), signals.shape[0]))
     if image_shape is None:
-        ax = _axes(ax, (7, 1.4 * n_examples + 1))
+        ax = axes_or_new(ax, (7, 1.4 * n_examples + 1))
         spacing = 2.2 * float(np.max(np.abs(signals[:n_examples]))) or 1.0
         time_axis = np.arange(signals.shape[1])
         for example in range(n_examples):
@@ -248,7 +242,7 @@ def plot_reconstructions(signals, estimates, *, image_shape=None, n_examples=4, 
     if height * width != signals.shape[1]:
         raise ValueError(f"image_shape {tuple(image_shape)} has {height * width} pixels; signals have "
                          f"{signals.shape[1]} features.")
-    ax = _axes(ax, (1.3 * n_examples + 1, 1.3 * len(rows) + 0.5))
+    ax = axes_or_new(ax, (1.3 * n_examples + 1, 1.3 * len(rows) + 0.5))
     gap = 1
     montage = np.full((len(rows) * (height + gap) - gap, n_examples * (width + gap) - gap), np.nan)
     for row, values in enumerate(rows.values()):

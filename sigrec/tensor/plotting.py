@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sigrec._plotting import axes_or_new
+
 __all__ = ["plot_rmse_ratio", "plot_resolution", "plot_range_doppler"]
 
 LABELS = {
@@ -20,14 +22,6 @@ LABELS = {
     "tensor_esprit": "joint tensor ESPRIT",
     "sequential": "sequential",
 }
-
-
-def _axes(ax, figsize=(5, 4)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_rmse_ratio(summary, mode, *, methods=None, ax=None):
@@ -47,7 +41,7 @@ def plot_rmse_ratio(summary, mode, *, methods=None, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     summary = summary.sort_values("snr_db")
     prefix, suffix = "sq_err_", f"_{mode}_mean"
     found = [c[len(prefix): -len(suffix)] for c in summary.columns if c.startswith(prefix) and c.endswith(suffix)]
@@ -77,7 +71,7 @@ def plot_resolution(summary, *, methods=None, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     summary = summary.sort_values("separation")
     found = [c[len("resolved_"): -len("_mean")] for c in summary.columns
              if c.startswith("resolved_") and c.endswith("_mean")]
@@ -115,7 +109,7 @@ def plot_range_doppler(H, geometry, *, estimates=None, truth=None, padding=2, ma
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (6, 4))
+    ax = axes_or_new(ax, (6, 4))
     _, n_subcarriers, n_symbols = H.shape
     n_range, n_doppler = padding * n_subcarriers, padding * n_symbols
     # Delay frequency ν = −2πΔf τ: a forward FFT over subcarriers peaks at bin −ν·n/2π, so take an
